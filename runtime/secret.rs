@@ -1,0 +1,223 @@
+//! Secrets: a value type that never shows itself, and the redactor that scrubs
+//! every byte lfrun writes.
+//!
+//! Two defences, because one slip is enough to leak an encryption key into a CI log:
+//!
+//! 1. `Secret` prints, debugs, serialises and formats as `***`. Scripts can pass it
+//!    around and hand it to primitives; only Rust code calls [`Secret::reveal`], at
+//!    the point where a value must be sent (a Kubernetes secret body, helm's values
+//!    file, docker's stdin).
+//! 2. Every secret value created in this process is registered with a global
+//!    redactor, and every output path (terminal, JSON events, plan, journal, error
+//!    messages, a tool's echoed stderr) passes text through [`redact`]. So a secret
+//!    that escaped its type, say inside a tool's error message, is still scrubbed.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use rhai::{Dynamic, Module};
+
+use crate::error::{Failure, ScriptResult};
+use crate::register::Registrar;
+
+/// What a secret looks like wherever it is shown.
+pub const MASK: &str = "***";
+
+/// Secret values shorter than this are not scrubbed from free text (masking
+/// every "1" or "true" would garble output and protect nothing).
+const MIN_REDACTED_LEN: usize = 6;
+
+/// A secret string. Cloning shares the value; displaying shows `***`.
+#[derive(Clone)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    /// Wraps a value as a secret and registers it with the redactor.
+    pub fn new(value: impl Into<String>) -> Secret {
+        let value: String = value.into();
+        register(&value);
+        Secret(Arc::from(value))
+    }
+
+    /// The value itself. Call only where it must be sent somewhere.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(MASK)
+    }
+}
+
+fn registry() -> &'static RwLock<Vec<Arc<str>>> {
+    static SECRETS: OnceLock<RwLock<Vec<Arc<str>>>> = OnceLock::new();
+    SECRETS.get_or_init(|| RwLock::new(Vec::new()))
+}
+
+/// Registers a value that must never be shown (also used for values that are not
+/// wrapped in `Secret`, e.g. a token passed to a tool's stdin).
+pub fn register(value: &str) {
+    if value.len() < MIN_REDACTED_LEN {
+        return;
+    }
+    let mut all = registry().write().unwrap_or_else(|e| e.into_inner());
+    if !all.iter().any(|s| &**s == value) {
+        all.push(Arc::from(value));
+        // longest first, so a secret that contains another is masked whole
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// Replaces every registered secret value in `text` with `***`.
+pub fn redact(text: &str) -> String {
+    let all = registry().read().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_string();
+    for secret in all.iter() {
+        if out.contains(&**secret) {
+            out = out.replace(&**secret, MASK);
+        }
+    }
+    out
+}
+
+/// Redacts every string inside a JSON value (for the plan and the journal).
+pub fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = redact(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// `n` random bytes from the operating system's CSPRNG, hex-encoded.
+pub fn random_hex(bytes: usize) -> Result<String, Failure> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| {
+        Failure::new(
+            crate::error::ErrorKind::Unavailable,
+            format!("OS random source failed: {e}"),
+        )
+    })?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Registers the `Secret` type and the `secret::` module.
+pub fn register_type(engine: &mut rhai::Engine) {
+    engine
+        .register_type_with_name::<Secret>("Secret")
+        .register_fn("to_string", |s: &mut Secret| s.to_string())
+        .register_fn("to_debug", |s: &mut Secret| s.to_string())
+        .register_fn("len", |s: &mut Secret| s.len() as rhai::INT)
+        .register_fn("is_empty", |s: &mut Secret| s.is_empty())
+        .register_fn("==", |a: &mut Secret, b: Secret| *a == b)
+        .register_fn("!=", |a: &mut Secret, b: Secret| *a != b);
+}
+
+pub fn module() -> Module {
+    let mut m = Registrar::new(
+        "secret",
+        "Secret values that never print: `***` in output, plan, journal and errors.",
+    );
+    m.fun(
+        "random_hex",
+        "Random bytes from the OS CSPRNG, hex-encoded (`random_hex(32)` is 64 hex digits), as a Secret.",
+        &["bytes"],
+        |bytes: rhai::INT| -> ScriptResult<Secret> {
+            if !(1..=4096).contains(&bytes) {
+                return Err(Failure::invalid(format!("secret::random_hex: bytes must be 1..=4096, got {bytes}")).into());
+            }
+            Ok(Secret::new(random_hex(bytes as usize)?))
+        },
+    );
+    m.fun(
+        "from_env",
+        "The value of environment variable NAME as a Secret; fails with kind `config` when it is unset or empty.",
+        &["name"],
+        |name: &str| -> ScriptResult<Secret> {
+            match std::env::var(name) {
+                Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+                _ => Err(Failure::config(format!("environment variable {name} is not set"))
+                    .with_hint(format!("export {name}=… before running (the value is never printed)"))
+                    .into()),
+            }
+        },
+    );
+    m.fun(
+        "env_is_set",
+        "True when environment variable NAME is set and not empty (does not read the value into the script).",
+        &["name"],
+        |name: &str| -> bool { std::env::var(name).map(|v| !v.is_empty()).unwrap_or(false) },
+    );
+    m.fun(
+        "wrap",
+        "Turns a string into a Secret (for values a script assembled itself).",
+        &["value"],
+        |value: &str| -> Secret { Secret::new(value) },
+    );
+    m.fun(
+        "is_secret",
+        "True when the value is a Secret.",
+        &["value"],
+        |value: Dynamic| -> bool { value.is::<Secret>() },
+    );
+    m.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_formats_its_value() {
+        let s = Secret::new("canary-value-abc123");
+        assert_eq!(format!("{s}"), MASK);
+        assert_eq!(format!("{s:?}"), MASK);
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"***\"");
+        assert_eq!(s.reveal(), "canary-value-abc123");
+    }
+
+    #[test]
+    fn redactor_scrubs_registered_values_from_free_text() {
+        let _ = Secret::new("canary-redact-xyz789");
+        let text = "helm said: password canary-redact-xyz789 rejected";
+        assert_eq!(redact(text), "helm said: password *** rejected");
+    }
+
+    #[test]
+    fn random_hex_has_requested_length_and_differs() {
+        let a = random_hex(32).unwrap();
+        let b = random_hex(32).unwrap();
+        assert_eq!(a.len(), 64);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+}
