@@ -54,6 +54,9 @@ pub struct Environment {
     /// Extra environment for tools (e.g. HELM_CACHE_HOME for a rehearsal).
     pub tool_env: BTreeMap<String, String>,
     pub azure_credential: Option<AzureCredentialSource>,
+    /// A directory of chart archives (`langfuse-1.5.41.tgz`) used instead of the chart
+    /// repository when it has the pinned version (air-gapped installs, rehearsal).
+    pub chart_mirror: Option<PathBuf>,
     /// A human description of the target ("rehearsal environment (state in .lfrun/sim)").
     pub description: String,
     /// Base URL of the rehearsal's own control endpoint, when rehearsing.
@@ -96,6 +99,7 @@ impl Environment {
                     .insert(scalar_text(name), PathBuf::from(scalar_text(path)));
             }
         }
+        env.chart_mirror = config.get_str("chart.mirror_dir").map(PathBuf::from);
         env.azure_credential = Some(azure_credential(config)?);
         Ok(env)
     }
