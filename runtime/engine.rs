@@ -83,7 +83,7 @@ impl Limits {
 pub fn primitive_modules(run: &Arc<RunContext>) -> Vec<(&'static str, Module)> {
     vec![
         ("config", crate::config::module(run)),
-        ("secret", crate::secret::module()),
+        ("secret", crate::secret::module(run)),
         ("fs", crate::fs::module(run)),
     ]
 }

@@ -57,6 +57,10 @@ pub struct Environment {
     /// A directory of chart archives (`langfuse-1.5.41.tgz`) used instead of the chart
     /// repository when it has the pinned version (air-gapped installs, rehearsal).
     pub chart_mirror: Option<PathBuf>,
+    /// Values for environment variables the operator did not set, provided by the
+    /// target (the rehearsal supplies its app registration's client secret this way).
+    /// `secret::from_env` falls back to them; a variable that is set always wins.
+    pub secret_defaults: BTreeMap<String, crate::secret::Secret>,
     /// A human description of the target ("rehearsal environment (state in .lfrun/sim)").
     pub description: String,
     /// Base URL of the rehearsal's own control endpoint, when rehearsing.

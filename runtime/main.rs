@@ -1,4 +1,10 @@
 fn main() {
+    // `lfrun doc | head` should end quietly, as other Unix tools do, not fail on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // No Rust panic message or backtrace reaches a user: a bug is reported plainly.
     std::panic::set_hook(Box::new(|info| {
         let what = info

@@ -142,7 +142,7 @@ pub fn register_type(engine: &mut rhai::Engine) {
         .register_fn("!=", |a: &mut Secret, b: Secret| *a != b);
 }
 
-pub fn module() -> Module {
+pub fn module(run: &std::sync::Arc<crate::context::RunContext>) -> Module {
     let mut m = Registrar::new(
         "secret",
         "Secret values that never print: `***` in output, plan, journal and errors.",
@@ -158,17 +158,23 @@ pub fn module() -> Module {
             Ok(Secret::new(random_hex(bytes as usize)?))
         },
     );
+    let r = run.clone();
     m.fun(
         "from_env",
         "The value of environment variable NAME as a Secret; fails with kind `config` when it is unset or empty.",
         &["name"],
-        |name: &str| -> ScriptResult<Secret> {
-            match std::env::var(name) {
-                Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
-                _ => Err(Failure::config(format!("environment variable {name} is not set"))
-                    .with_hint(format!("export {name}=… before running (the value is never printed)"))
-                    .into()),
+        move |name: &str| -> ScriptResult<Secret> {
+            if let Ok(v) = std::env::var(name) {
+                if !v.is_empty() {
+                    return Ok(Secret::new(v));
+                }
             }
+            if let Some(v) = r.env().ok().and_then(|env| env.secret_defaults.get(name).cloned()) {
+                return Ok(v);
+            }
+            Err(Failure::config(format!("environment variable {name} is not set"))
+                .with_hint(format!("export {name}=… before running (the value is never printed)"))
+                .into())
         },
     );
     m.fun(

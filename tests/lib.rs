@@ -3,6 +3,12 @@
 
 mod test;
 
+mod cancel;
 mod check;
+mod config;
+mod doc;
 mod errors;
 mod plan;
+mod repl;
+mod secrets;
+mod steps;

@@ -86,8 +86,15 @@ pub fn all_functions(engine: &Engine, finder: &ModuleFinder) -> Vec<FunctionDoc>
         }
     }
     out.extend(stdlib_functions(engine, finder));
-    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.signature.cmp(&b.signature)));
+    out.sort_by(|a, b| {
+        (group(&a.name), &a.name, &a.signature).cmp(&(group(&b.name), &b.name, &b.signature))
+    });
     out
+}
+
+/// The heading a function is listed under: its module, or `core` for the unprefixed ones.
+fn group(name: &str) -> &str {
+    name.split_once("::").map(|(m, _)| m).unwrap_or("core")
 }
 
 fn function_doc(f: &Value, module: Option<&str>) -> Option<FunctionDoc> {
@@ -196,10 +203,7 @@ pub fn doc(json: bool, definitions: Option<&Path>) -> i32 {
     }
     let mut current = String::new();
     for f in &functions {
-        let group = match f.name.split_once("::") {
-            Some((m, _)) => m.to_string(),
-            None => "(no prefix)".to_string(),
-        };
+        let group = group(&f.name).to_string();
         if group != current {
             println!("\n{group}");
             current = group;
