@@ -92,7 +92,7 @@ pub fn module(run: &Arc<RunContext>) -> Module {
         &["seconds"],
         move |seconds: f64| -> ScriptResult<()> {
             let d = Duration::from_secs_f64(seconds.clamp(0.0, 86_400.0));
-            Ok(r.block_on(async move {
+            Ok(r.wait(&format!("sleeping {seconds}s"), async move {
                 tokio::time::sleep(d).await;
                 Ok(())
             })?)

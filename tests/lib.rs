@@ -12,3 +12,4 @@ mod plan;
 mod repl;
 mod secrets;
 mod steps;
+mod terminal;
