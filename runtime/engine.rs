@@ -85,6 +85,8 @@ pub fn primitive_modules(run: &Arc<RunContext>) -> Vec<(&'static str, Module)> {
         ("config", crate::config::module(run)),
         ("secret", crate::secret::module(run)),
         ("fs", crate::fs::module(run)),
+        ("az", crate::az::module(run)),
+        ("http", crate::http::module(run)),
     ]
 }
 

@@ -16,6 +16,7 @@
 //! The rehearsal environment is a separate crate (`runtime/sim/`); only
 //! `cli/target.rs` knows about it.
 
+pub mod az;
 pub mod builtins;
 pub mod cli;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod environment;
 pub mod error;
 pub mod fs;
+pub mod http;
 pub mod journal;
 pub mod logging;
 pub mod plan;
