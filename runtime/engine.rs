@@ -87,6 +87,8 @@ pub fn primitive_modules(run: &Arc<RunContext>) -> Vec<(&'static str, Module)> {
         ("fs", crate::fs::module(run)),
         ("az", crate::az::module(run)),
         ("http", crate::http::module(run)),
+        ("helm", crate::helm::module(run)),
+        ("policy", crate::policy::module(run)),
     ]
 }
 

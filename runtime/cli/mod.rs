@@ -11,6 +11,7 @@ mod check;
 mod completions;
 mod doc;
 mod init;
+mod lint;
 mod repl;
 mod run;
 mod session;
@@ -128,6 +129,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Check a values file against the guide's hard constraints (and a chart, when given).
+    Lint(lint::LintArgs),
     /// The rehearsal environment: serve it for kubectl/helm, or reset it.
     Sim {
         #[command(subcommand)]
@@ -159,6 +162,7 @@ pub fn main() -> i32 {
         Some(Command::Doc { json, definitions }) => doc::doc(json, definitions.as_deref()),
         Some(Command::Init { dir, force }) => init::init(&dir, force),
         Some(Command::Completions { shell }) => completions::completions(shell),
+        Some(Command::Lint(args)) => lint::lint(&args),
         Some(Command::Sim { command }) => sim::sim(command),
     }
 }
