@@ -363,6 +363,7 @@ fn finish_write(
         }
     }
     if rt.typed.is_some() {
+        crate::kube::openapi::normalize(&type_key, &mut new);
         apply_defaults(&type_key, &mut new);
     }
     if old.is_none() {
@@ -689,8 +690,7 @@ pub struct DeleteOptions {
 }
 
 impl DeleteOptions {
-    pub fn from_body(body: &[u8]) -> DeleteOptions {
-        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    pub fn from_value(v: &Value) -> DeleteOptions {
         DeleteOptions {
             grace_period_seconds: v["gracePeriodSeconds"].as_i64(),
             propagation_policy: v["propagationPolicy"].as_str().map(String::from).or_else(|| {

@@ -16,6 +16,7 @@ pub mod managed_fields;
 pub mod merge_patch;
 pub mod openapi;
 pub mod pod_logs_api;
+pub mod protobuf;
 pub mod resources;
 pub mod selector;
 pub mod server;

@@ -213,6 +213,70 @@ pub fn v2(kubernetes_version: &str) -> Value {
     json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": kubernetes_version}, "paths": {}, "definitions": definitions})
 }
 
+/// Brings an object of a built-in kind into the shape a real server stores after decoding
+/// it into Go structs: unknown fields dropped, `null`s dropped, empty lists and empty maps
+/// dropped (they are `omitempty`), empty structs (`securityContext: {}`) kept.
+pub fn normalize(type_key: &str, value: &mut Value) {
+    let reg = registry();
+    let Some(def) = reg.kinds.get(type_key) else {
+        strip_nulls(value);
+        return;
+    };
+    let schema = reference(def);
+    let mut unknown = Vec::new();
+    walk(value, &schema, String::new(), &mut unknown, true);
+    tidy(value, &schema);
+}
+
+fn strip_nulls(value: &mut Value) {
+    match value {
+        Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+fn is_map_schema(schema: &Value) -> bool {
+    let s = resolve(schema);
+    s.get("properties").is_none() && s.get("additionalProperties").is_some_and(|a| a.is_object() || a == &Value::Bool(true))
+}
+
+fn tidy(value: &mut Value, schema: &Value) {
+    let schema = resolve(schema);
+    match value {
+        Value::Object(map) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let extra = schema.get("additionalProperties").filter(|a| a.is_object());
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for k in keys {
+                let child_schema = props.and_then(|p| p.get(&k)).or(extra);
+                let Some(v) = map.get_mut(&k) else { continue };
+                if let Some(cs) = child_schema {
+                    tidy(v, cs);
+                }
+                let drop = match &*v {
+                    Value::Null => true,
+                    Value::Array(a) => a.is_empty(),
+                    Value::Object(o) => o.is_empty() && child_schema.is_some_and(is_map_schema),
+                    _ => false,
+                };
+                if drop {
+                    map.remove(&k);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                items.iter_mut().for_each(|v| tidy(v, item_schema));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Walks `value` against the schema of its kind, collecting fields the schema does not
 /// declare (`spec.template.spec.containers[0].imagee`) and, with `prune`, removing them —
 /// a real server drops unknown fields of built-in kinds when it decodes them.
@@ -235,6 +299,9 @@ fn walk(value: &mut Value, schema: &Value, path: String, unknown: &mut Vec<Strin
             if let Some(props) = schema.get("properties").and_then(Value::as_object) {
                 let mut remove = Vec::new();
                 for (k, v) in map.iter_mut() {
+                    if k.starts_with('$') {
+                        continue; // strategic-merge directives
+                    }
                     let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                     match props.get(k) {
                         Some(s) => walk(v, s, child, unknown, prune),

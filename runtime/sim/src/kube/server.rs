@@ -318,14 +318,14 @@ impl KubeServer {
                 Ok(json_response(200, &object))
             }
             ("POST", None, None) => {
-                let mut value = handlers::parse_body(body, is_yaml(content_type))?;
+                let mut value = body_value(content_type, body)?;
                 let warnings = self.check_fields(&rt, &mut value, query)?;
                 let created = self.world.write(|w| handlers::create(w, &rt, &namespace, value, &opts))?;
                 Ok(with_warnings(json_response(201, &created), &warnings))
             }
             ("PUT", Some(n), None) | ("PUT", Some(n), Some("status")) => {
                 let part = if sub.is_some() { Part::Status } else { Part::Main };
-                let mut value = handlers::parse_body(body, is_yaml(content_type))?;
+                let mut value = body_value(content_type, body)?;
                 let warnings = self.check_fields(&rt, &mut value, query)?;
                 let updated = self.world.write(|w| handlers::update(w, &rt, &namespace, n, value, part, &opts))?;
                 Ok(with_warnings(json_response(200, &updated), &warnings))
@@ -344,7 +344,7 @@ impl KubeServer {
                 Ok(with_warnings(json_response(code, &patched), &warnings))
             }
             ("DELETE", Some(n), None) => {
-                let mut options = DeleteOptions::from_body(body);
+                let mut options = delete_options(content_type, body);
                 if let Some(g) = query.get("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
                     options.grace_period_seconds = Some(g);
                 }
@@ -356,7 +356,7 @@ impl KubeServer {
             }
             ("DELETE", None, None) => {
                 let selectors = Selectors::parse(&rt, query.get("labelSelector"), query.get("fieldSelector"))?;
-                let mut options = DeleteOptions::from_body(body);
+                let mut options = delete_options(content_type, body);
                 if let Some(g) = query.get("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
                     options.grace_period_seconds = Some(g);
                 }
@@ -386,12 +386,12 @@ impl KubeServer {
                 }
             }
             ("POST", Some(n), Some("eviction")) if rt.plural == "pods" => {
-                let options = DeleteOptions::from_body(body);
+                let options = delete_options(content_type, body);
                 self.world.write(|w| handlers::delete(w, &rt, &namespace, n, &options, opts.dry_run))?;
                 Ok(json_response(201, &crate::kube::status::success_status(json!({"name": n, "kind": "pods"}))))
             }
             ("PUT", Some(n), Some("finalize")) if rt.plural == "namespaces" => {
-                let value = handlers::parse_body(body, false)?;
+                let value = body_value(content_type, body)?;
                 let updated = self.world.write(|w| {
                     let mut ns = w.kube.get("v1/Namespace", "", n).cloned().ok_or_else(|| ApiError::not_found("", "namespaces", n))?;
                     ns["spec"]["finalizers"] = value["spec"]["finalizers"].clone();
@@ -492,6 +492,25 @@ impl KubeServer {
 
 fn is_yaml(content_type: &str) -> bool {
     content_type.contains("yaml")
+}
+
+/// A create/update body as JSON, whatever it was sent as (JSON, YAML, protobuf).
+fn body_value(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
+    if content_type.starts_with(crate::kube::protobuf::MEDIA_TYPE) {
+        return crate::kube::protobuf::decode(body).map_err(|e| match e {
+            crate::kube::protobuf::DecodeError::Unsupported(what) => ApiError::unsupported_media_type(&format!("{content_type}: {what}"), &["application/json", "application/yaml"]),
+            crate::kube::protobuf::DecodeError::Malformed(m) => ApiError::bad_request(format!("error decoding protobuf: {m}")),
+        });
+    }
+    handlers::parse_body(body, is_yaml(content_type))
+}
+
+fn delete_options(content_type: &str, body: &[u8]) -> DeleteOptions {
+    if body.is_empty() {
+        return DeleteOptions::default();
+    }
+    let v = body_value(content_type, body).unwrap_or(Value::Null);
+    DeleteOptions::from_value(&v)
 }
 
 fn aggregated_response(value: Value) -> Response<Body> {
