@@ -22,11 +22,13 @@
 //! See `ARCHITECTURE.md` for how the pieces fit and `scenario.rs` for the scenario format.
 
 pub mod api_faults;
+pub mod azure;
 pub mod clock;
 pub mod control;
 pub mod controllers;
 pub mod error;
 pub mod faults;
+pub mod front;
 pub mod helm_release;
 mod ids;
 pub mod kube;
@@ -39,6 +41,7 @@ pub mod scenario;
 mod sim;
 pub mod state_dir;
 pub mod store;
+pub mod tls;
 pub mod world;
 
 pub use error::SimError;

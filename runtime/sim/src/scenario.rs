@@ -274,7 +274,7 @@ pub fn build_world(scenario: &Scenario) -> Result<World, SimError> {
         }
         create_internal(&mut world, &rt.type_key(), object);
     }
-    world.azure = serde_json::to_value(&scenario.azure).map_err(|e| bad(format!("azure: {e}")))?;
+    world.azure = crate::azure::seed_scenario(&scenario.azure).map_err(bad)?;
     world.faults.pending = scenario.faults.clone();
     world.faults.pending_api_faults = scenario.api_faults.clone();
     world.deploy_pending = scenario.deployed;

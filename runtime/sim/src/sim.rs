@@ -172,6 +172,7 @@ impl Sim {
         }));
         tasks.push(tokio::spawn(crate::controllers::run_loop(world.clone(), stop_rx.clone())));
         tasks.push(tokio::spawn(persist_loop(world.clone(), dir.clone(), stop_rx.clone())));
+        tasks.push(crate::azure::start_in_sim(world.clone(), &dir.path, &kubeconfig, stop_rx.clone()).await?);
         tokio::task::spawn_blocking(crate::kube::openapi::warm_up);
 
         dir.write_serve_info(&ServeInfo {

@@ -59,12 +59,7 @@ impl RehearsalCa {
     /// A fresh CA kept in memory only (tests).
     pub fn generate() -> Result<RehearsalCa, TlsError> {
         let key = KeyPair::generate().map_err(err("generating the rehearsal CA key"))?;
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err("CA parameters"))?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, "lfrun rehearsal CA");
-        params.distinguished_name.push(DnType::OrganizationName, "lfrun rehearsal (not trusted outside it)");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-        let cert = params.self_signed(&key).map_err(err("signing the rehearsal CA"))?;
+        let cert = ca_params()?.self_signed(&key).map_err(err("signing the rehearsal CA"))?;
         Ok(RehearsalCa { cert_pem: cert.pem(), key, path: None })
     }
 
@@ -75,7 +70,8 @@ impl RehearsalCa {
         let mut params = CertificateParams::new(names.to_vec()).map_err(err("listener certificate names"))?;
         params.distinguished_name.push(DnType::CommonName, "lfrun rehearsal listener");
         params.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
-        let issuer = Issuer::from_ca_cert_pem(&self.cert_pem, &self.key).map_err(err("reading the rehearsal CA"))?;
+        // the CA's parameters are fixed, so the issuer is rebuilt from them and its key
+        let issuer = Issuer::new(ca_params()?, &self.key);
         let leaf = params.signed_by(&leaf_key, &issuer).map_err(err("signing the listener certificate"))?;
         let chain = vec![leaf.der().clone()];
         let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der())
@@ -90,6 +86,16 @@ impl RehearsalCa {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
+}
+
+/// The CA certificate's parameters (the same for every world; only the key differs).
+fn ca_params() -> Result<CertificateParams, TlsError> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err("CA parameters"))?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, "lfrun rehearsal CA");
+    params.distinguished_name.push(DnType::OrganizationName, "lfrun rehearsal (not trusted outside it)");
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    Ok(params)
 }
 
 fn write_private(path: &Path, text: &str) -> Result<(), TlsError> {

@@ -76,10 +76,9 @@ pub struct World {
     #[serde(default)]
     pub api_faults: Option<ApiFaultConfig>,
     // ---- Azure -------------------------------------------------------------------------
-    /// PLACEHOLDER for the Azure part of the rehearsal (Resource Manager, Graph, ACR, Blob
-    /// state). Owned by `azure/`; its owner replaces this type.
+    /// The Azure part of the rehearsal (Resource Manager, Graph, ACR, Blob state), see `azure/`.
     #[serde(default)]
-    pub azure: serde_json::Value,
+    pub azure: crate::azure::AzureState,
 }
 
 impl World {
@@ -98,7 +97,7 @@ impl World {
             controllers: ControllerState::default(),
             faults: ActiveFaults::default(),
             api_faults: None,
-            azure: serde_json::Value::Null,
+            azure: crate::azure::AzureState::default(),
         }
     }
 }

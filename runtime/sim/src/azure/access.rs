@@ -25,10 +25,15 @@ impl PrivateRegistryAccess for AcrPullAccess {
         if !s.seeded || !host.ends_with(".azurecr.io") {
             return Ok(());
         }
-        let registry = s.registry_by_host(host).ok_or_else(|| format!("registry {host} does not exist"))?;
-        let scope = s.registry_id(registry);
         let kubelets: Vec<&str> = s.clusters.values().map(|c| c.kubelet.object_id.as_str()).collect();
-        if kubelets.iter().any(|k| rbac::may_pull(s, k, &scope)) {
+        // a registry the rehearsal does not model (a scenario's pre-pushed `lfrunacr`)
+        // stands for the client's: pullable when the kubelet may pull from a modeled one
+        let scopes: Vec<String> = match s.registry_by_host(host) {
+            Some(r) => vec![s.registry_id(r)],
+            None => s.registries.values().map(|r| s.registry_id(r)).collect(),
+        };
+        let scope = scopes.first().cloned().unwrap_or_else(|| host.to_string());
+        if kubelets.iter().any(|k| scopes.iter().any(|sc| rbac::may_pull(s, k, sc))) {
             Ok(())
         } else {
             Err(format!("the AKS kubelet identity holds no AcrPull on {scope} (ACR not attached)"))

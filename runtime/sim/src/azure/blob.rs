@@ -72,7 +72,7 @@ pub async fn handle(world: SharedWorld, req: Request<Body>) -> Response<Body> {
         let account_id = s.account_id(&account);
         let caller = match authenticate(s, &parts, &q, &account_name, &path, account.allow_shared_key_access) {
             Ok(c) => c,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let trimmed = path.trim_start_matches('/');
         let (container, blob) = match trimmed.split_once('/') {
@@ -150,34 +150,34 @@ fn authenticate(
     account: &str,
     path: &str,
     shared_key_allowed: bool,
-) -> Result<Caller, Response<Body>> {
+) -> Result<Caller, Box<Response<Body>>> {
     if let Some(auth) = web::header(parts, "authorization") {
         if auth.starts_with("SharedKey") {
-            return Err(if shared_key_allowed {
+            return Err(Box::new(if shared_key_allowed {
                 error(StatusCode::FORBIDDEN, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.")
             } else {
                 error(StatusCode::FORBIDDEN, "KeyBasedAuthenticationNotPermitted", "Key based authentication is not permitted on this storage account.")
-            });
+            }));
         }
         let Some(bearer) = web::bearer(parts) else {
-            return Err(error(StatusCode::FORBIDDEN, "AuthenticationFailed", "Server failed to authenticate the request."));
+            return Err(Box::new(error(StatusCode::FORBIDDEN, "AuthenticationFailed", "Server failed to authenticate the request.")));
         };
-        let claims = token::verify(s, &bearer).map_err(|e| error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationInfo", &format!("Server failed to authenticate the request. {e}")))?;
+        let claims = token::verify(s, &bearer).map_err(|e| Box::new(error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationInfo", &format!("Server failed to authenticate the request. {e}"))))?;
         let aud = claims.get("aud").and_then(Json::as_str).unwrap_or_default();
         if !(aud.starts_with("https://storage.azure.com") || aud.contains(".blob.")) {
-            return Err(error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationInfo", &format!("Audience validation failed. Audience did not match: {aud}")));
+            return Err(Box::new(error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationInfo", &format!("Audience validation failed. Audience did not match: {aud}"))));
         }
         return Ok(Caller::Principal(claims.get("oid").and_then(Json::as_str).unwrap_or_default().to_string()));
     }
     if q.contains_key("sig") {
         return verify_sas(s, q, account, path);
     }
-    Err(error(StatusCode::UNAUTHORIZED, "NoAuthenticationInformation", "Server failed to authenticate the request. Please refer to the information in the www-authenticate header."))
+    Err(Box::new(error(StatusCode::UNAUTHORIZED, "NoAuthenticationInformation", "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.")))
 }
 
-fn verify_sas(s: &AzureState, q: &std::collections::BTreeMap<String, String>, account: &str, path: &str) -> Result<Caller, Response<Body>> {
+fn verify_sas(s: &AzureState, q: &std::collections::BTreeMap<String, String>, account: &str, path: &str) -> Result<Caller, Box<Response<Body>>> {
     let g = |k: &str| q.get(k).cloned().unwrap_or_default();
-    let failed = |why: &str| error(StatusCode::FORBIDDEN, "AuthenticationFailed", &format!("Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. {why}"));
+    let failed = |why: &str| Box::new(error(StatusCode::FORBIDDEN, "AuthenticationFailed", &format!("Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. {why}")));
     if g("skoid").is_empty() {
         return Err(failed("Only user delegation SAS is accepted (the account does not allow keys)."));
     }
@@ -266,7 +266,7 @@ fn blob_op(c: &mut Container, name: &str, method: &Method, parts: &axum::http::r
                 return error(StatusCode::BAD_REQUEST, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified: x-ms-blob-type (BlockBlob).");
             }
             let now = web::now();
-            let etag = format!("\"0x8DD{:011X}\"", now.as_millisecond() as u64 & 0xFFFF_FFFF_FFF);
+            let etag = format!("\"0x8DD{:011X}\"", now.as_millisecond() as u64 & 0x0FFF_FFFF_FFFF);
             let b = Blob {
                 content: base64::engine::general_purpose::STANDARD.encode(&body),
                 content_type: web::header(parts, "x-ms-blob-content-type").or_else(|| web::header(parts, "content-type")).unwrap_or_else(|| "application/octet-stream".into()),

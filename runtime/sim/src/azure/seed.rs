@@ -30,7 +30,8 @@ pub const OPERATOR_ISSUER: &str = "https://token.rehearsal.lfrun.invalid/operato
 pub const OPERATOR_SUBJECT: &str = "lfrun-operator";
 
 /// The client's names, as in its config.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AzureNames {
     pub tenant_id: String,
     /// An ID (a name is kept as the display name with a generated ID).
@@ -193,6 +194,8 @@ impl AzureState {
     pub fn seed(names: &AzureNames, scenario: &AzureScenario) -> Result<AzureState, String> {
         let mut s = AzureState::healthy(names);
         s.apply(names, scenario)?;
+        s.names = names.clone();
+        s.scenario = scenario.clone();
         Ok(s)
     }
 

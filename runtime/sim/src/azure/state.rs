@@ -165,6 +165,10 @@ pub struct Operation {
 pub struct AzureState {
     /// False until seeded (an old world or one without Azure).
     pub seeded: bool,
+    /// The client names and scenario differences this state was seeded from (a client
+    /// config with other names reseeds it: see `azure::use_names`).
+    pub names: super::seed::AzureNames,
+    pub scenario: super::seed::AzureScenario,
     pub tenant_id: String,
     pub subscription: Subscription,
     /// Signs the rehearsal's tokens, delegation keys and ACR tokens (hex).
