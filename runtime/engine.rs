@@ -89,6 +89,8 @@ pub fn primitive_modules(run: &Arc<RunContext>) -> Vec<(&'static str, Module)> {
         ("http", crate::http::module(run)),
         ("helm", crate::helm::module(run)),
         ("policy", crate::policy::module(run)),
+        ("docker", crate::docker::module(run)),
+        ("git", crate::git::module(run)),
     ]
 }
 

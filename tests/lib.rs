@@ -1,14 +1,21 @@
 //! Integration tests: each file covers one feature and runs the real `lfrun`
 //! binary through the `Test` builder (`tests/test.rs`).
 
+mod charts;
 mod test;
 
+mod azure_arm;
+mod azure_rehearsal;
 mod cancel;
 mod check;
 mod config;
 mod doc;
+mod docker_git;
 mod errors;
+mod helm_template;
+mod lint;
 mod plan;
+mod policy;
 mod repl;
 mod secrets;
 mod steps;

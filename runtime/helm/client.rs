@@ -163,7 +163,7 @@ impl Helm {
         drop(file);
         if captured.out.code != 0 {
             return Err(captured.failure().with_hint(
-                "the chart refused these values; the lines above are helm's own message",
+                "the chart refused these values: the message is helm's own, quoting the chart template that failed",
             ));
         }
         output::manifests(&captured.out.stdout)

@@ -115,8 +115,9 @@ pub fn failure(errors: &[Violation]) -> Failure {
     let mut f = Failure::new(
         ErrorKind::Policy,
         format!(
-            "the values break {} of the guide's hard constraints:\n{}",
-            if errors.len() == 1 { "one".to_string() } else { errors.len().to_string() },
+            "the values break the guide's hard constraints ({} finding{}):\n{}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
             lines.join("\n")
         ),
     )
