@@ -183,6 +183,7 @@ impl Arm {
             check(&answer, what)?;
             let status = answer.json(what)?;
             let state = status.get("status").and_then(Json::as_str).unwrap_or("InProgress");
+            tracing::debug!(status = state, "long-running operation on {what}");
             match state.to_ascii_lowercase().as_str() {
                 "succeeded" => return Ok(()),
                 "failed" | "canceled" | "cancelled" => {

@@ -71,6 +71,13 @@ impl Credential {
                     )
                     .with_hint("set azure.credential.tenant_id/client_id/token_file, or run in a pod with AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE"));
                 }
+                if let Err(e) = std::fs::metadata(&token_file) {
+                    return Err(Failure::config(format!(
+                        "the workload identity token file {} cannot be read: {e}",
+                        token_file.display()
+                    ))
+                    .with_hint("in a pod, check the azure.workload.identity/use label and the projected token (AZURE_FEDERATED_TOKEN_FILE); otherwise set azure.credential.token_file"));
+                }
                 let options = azure_identity::WorkloadIdentityCredentialOptions {
                     credential_options: azure_identity::ClientAssertionCredentialOptions {
                         client_options: client_options()?,

@@ -120,8 +120,8 @@ fn route(
         return web::json(StatusCode::OK, &subscription_json(s));
     }
     // LRO status: /subscriptions/{sub}/providers/Microsoft.Resources/locations/{loc}/operationStatuses/{id}
-    if l.len() == 7 && l[2] == "providers" && l[5] == "operationstatuses" {
-        let id = seg[6].to_string();
+    if l.len() == 8 && l[2] == "providers" && l[6] == "operationstatuses" {
+        let id = seg[7].to_string();
         let Some(op) = s.operations.get_mut(&id) else {
             return arm_error(StatusCode::NOT_FOUND, "OperationNotFound", &format!("Operation {id} was not found."));
         };

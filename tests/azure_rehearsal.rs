@@ -1,0 +1,138 @@
+#![allow(dead_code)] // helpers used by some feature files only
+//! The rehearsal's Azure for tests of the `az::` primitives.
+//!
+//! Starts the rehearsal (`lfrun_sim::Sim`, which serves the Azure hosts on its HTTPS
+//! listener) from a scenario, then runs the real `lfrun` binary with a client config
+//! that points at it the way a corporate network would: every Azure host name pinned to
+//! the listener (`network.resolve`), the rehearsal CA trusted (`network.ca_file`), and
+//! the operator's workload identity credential (`azure.credential.*`). No primitive
+//! knows it is talking to a rehearsal.
+
+use std::path::PathBuf;
+
+use lfrun_sim::azure::ClientInfo;
+
+use crate::rehearsal::Rehearsal;
+use crate::test::Test;
+
+pub struct AzureRehearsal {
+    pub cluster: Rehearsal,
+    pub info: ClientInfo,
+}
+
+impl AzureRehearsal {
+    /// A fresh rehearsal from a shipped scenario name or a scenario file path.
+    pub fn start(scenario: &str) -> AzureRehearsal {
+        let cluster = Rehearsal::start(scenario);
+        let info = ClientInfo::read(cluster.sim().state_dir()).expect("the rehearsal's Azure client info");
+        AzureRehearsal { cluster, info }
+    }
+
+    /// A scenario file (written to a temp dir) that differs from healthy by `azure_yaml`.
+    pub fn with_azure(azure_yaml: &str) -> AzureRehearsal {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("scenario.yaml");
+        let indented: String = azure_yaml.lines().map(|l| format!("  {l}\n")).collect();
+        std::fs::write(&path, format!("name: azure-test\ndeployed: false\nazure:\n{indented}")).unwrap();
+        let r = AzureRehearsal::start(path.to_str().unwrap());
+        drop(dir);
+        r
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.cluster.sim().state_dir().to_path_buf()
+    }
+
+    /// The `network:` section pinning the Azure hosts to the rehearsal listener.
+    pub fn network_yaml(&self) -> String {
+        let mut s = String::from("network:\n  resolve:\n");
+        for (host, addr) in &self.info.resolve {
+            s.push_str(&format!("    {host}: \"{addr}\"\n"));
+        }
+        s.push_str(&format!("  ca_file: {}\n", self.info.ca_file.display()));
+        s
+    }
+
+    /// The client config: the example's names, the operator's workload identity.
+    pub fn config(&self) -> String {
+        self.config_with_credential(&format!(
+            "kind: workload_identity\n    tenant_id: {}\n    client_id: {}\n    token_file: {}",
+            self.info.operator.tenant_id,
+            self.info.operator.client_id,
+            self.info.operator.token_file.display()
+        ))
+    }
+
+    /// The client config with another `azure.credential` body (indented 4 spaces).
+    pub fn config_with_credential(&self, credential: &str) -> String {
+        format!(
+            "target: azure
+kube:
+  kubeconfig: {kubeconfig}
+{network}azure:
+  tenant_id: 72f988bf-0000-4000-8000-00000000c0de
+  subscription: 3f1c2d4e-0000-4000-8000-0000000005ab
+  resource_group: rg-contoso-langfuse-test
+  location: westeurope
+  aks_cluster: aks-contoso-langfuse
+  acr: contosolangfuse
+  storage_account: contosolangfusest
+  blob_container: langfuse
+  managed_identity: id-contoso-langfuse
+  credential:
+    {credential}
+langfuse:
+  public_url: https://langfuse.contoso.example
+  namespace: langfuse
+  service_account: langfuse
+sso:
+  client_id: 5d1e7a00-0000-4000-8000-00000000a11d
+",
+            kubeconfig = self.cluster.kubeconfig().display(),
+            network = self.network_yaml(),
+        )
+    }
+
+    /// A credential config acting as the Langfuse pods (the managed identity through
+    /// workload identity, with the token the AKS OIDC issuer projects into the pods).
+    pub fn pod_credential(&self, identity_client_id: &str) -> String {
+        let world = self.cluster.sim().world().expect("in-process rehearsal").clone();
+        let service = lfrun_sim::azure::AzureService::new(world);
+        let token = lfrun_sim::azure::write_pod_token(&service, &self.state_dir(), "langfuse", "langfuse").expect("pod token");
+        format!(
+            "kind: workload_identity\n    tenant_id: {}\n    client_id: {identity_client_id}\n    token_file: {}",
+            self.info.operator.tenant_id,
+            token.display()
+        )
+    }
+
+    /// The managed identity's client id in this world.
+    pub fn identity_client_id(&self) -> String {
+        self.cluster
+            .sim()
+            .world()
+            .expect("in-process rehearsal")
+            .read(|w| w.azure.identities.values().next().map(|i| i.client_id.clone()).unwrap_or_default())
+    }
+
+    /// A `Test` of `script` as the operator.
+    pub fn test(&self, script: &str) -> Test {
+        self.test_with_config(&self.config(), script)
+    }
+
+    pub fn test_with_config(&self, config: &str, script: &str) -> Test {
+        Test::new()
+            .file("client.yaml", config)
+            .script(script)
+            .args(["--config", "client.yaml", "--target", "azure"])
+    }
+
+    /// Reads the world's Azure state.
+    pub fn azure<R>(&self, f: impl FnOnce(&lfrun_sim::azure::AzureState) -> R) -> R {
+        self.cluster.sim().world().expect("in-process rehearsal").read(|w| f(&w.azure))
+    }
+
+    pub fn world(&self) -> lfrun_sim::SharedWorld {
+        self.cluster.sim().world().expect("in-process rehearsal").clone()
+    }
+}
