@@ -11,21 +11,59 @@
 use std::path::PathBuf;
 
 use lfrun_sim::azure::ClientInfo;
+use lfrun_sim::{Sim, SimOptions};
 
-use crate::rehearsal::Rehearsal;
 use crate::test::Test;
 
+/// The rehearsal (Kubernetes API and Azure hosts) served by this test process.
+pub struct Cluster {
+    sim: Option<Sim>,
+    runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub fn sim(&self) -> &Sim {
+        self.sim.as_ref().expect("running")
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.sim().kubeconfig_path().to_path_buf()
+    }
+
+    pub fn kube_url(&self) -> String {
+        self.sim().kube_url().to_string()
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            let _ = self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
 pub struct AzureRehearsal {
-    pub cluster: Rehearsal,
+    pub cluster: Cluster,
     pub info: ClientInfo,
 }
 
 impl AzureRehearsal {
     /// A fresh rehearsal from a shipped scenario name or a scenario file path.
     pub fn start(scenario: &str) -> AzureRehearsal {
-        let cluster = Rehearsal::start(scenario);
-        let info = ClientInfo::read(cluster.sim().state_dir()).expect("the rehearsal's Azure client info");
-        AzureRehearsal { cluster, info }
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut options = SimOptions::new(dir.path().join("sim"));
+        options.scenario = Some(scenario.to_string());
+        options.attach = false;
+        let sim = runtime.block_on(Sim::start(options)).unwrap_or_else(|e| panic!("starting the rehearsal ({scenario}): {e}"));
+        let info = ClientInfo::read(sim.state_dir()).expect("the rehearsal's Azure client info");
+        AzureRehearsal { cluster: Cluster { sim: Some(sim), runtime, _dir: dir }, info }
     }
 
     /// A scenario file (written to a temp dir) that differs from healthy by `azure_yaml`.

@@ -2,7 +2,6 @@
 //! binary through the `Test` builder (`tests/test.rs`).
 
 mod charts;
-mod rehearsal;
 mod test;
 
 mod azure_arm;
@@ -13,14 +12,7 @@ mod config;
 mod doc;
 mod docker_git;
 mod errors;
-mod helm_release;
 mod helm_template;
-mod kube_flaky;
-mod kube_helm;
-mod kube_objects;
-mod kube_secrets;
-mod kube_storage;
-mod kube_workloads;
 mod lint;
 mod plan;
 mod policy;
