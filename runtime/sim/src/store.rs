@@ -44,6 +44,9 @@ pub struct Change {
     pub type_key: String,
     pub kind: ChangeKind,
     pub object: Arc<Value>,
+    /// The object before this change (None for ADDED), so watchers with selectors can tell
+    /// an object that stopped matching from one that never matched.
+    pub previous: Option<Arc<Value>>,
 }
 
 /// How many past changes are kept for watches that resume from an older resourceVersion.
@@ -232,12 +235,13 @@ impl ObjectStore {
 
     fn put(&mut self, type_key: &str, object: Value, rv: u64, kind: ChangeKind) -> Value {
         let key = object_key(namespace_of(&object), name_of(&object));
-        self.objects.entry(type_key.to_string()).or_default().insert(key, object.clone());
+        let previous = self.objects.entry(type_key.to_string()).or_default().insert(key, object.clone());
         self.pending.push(Change {
             resource_version: rv,
             type_key: type_key.to_string(),
-            kind,
+            kind: if previous.is_some() { ChangeKind::Modified } else { kind },
             object: Arc::new(object.clone()),
+            previous: previous.map(Arc::new),
         });
         object
     }
@@ -246,6 +250,7 @@ impl ObjectStore {
     pub fn remove(&mut self, type_key: &str, namespace: &str, name: &str) -> Option<Value> {
         let key = object_key(namespace, name);
         let mut object = self.objects.get_mut(type_key)?.remove(&key)?;
+        let previous = Arc::new(object.clone());
         let rv = self.bump();
         ensure_object(&mut object, "metadata")
             .insert("resourceVersion".into(), json!(rv.to_string()));
@@ -254,6 +259,7 @@ impl ObjectStore {
             type_key: type_key.to_string(),
             kind: ChangeKind::Deleted,
             object: Arc::new(object.clone()),
+            previous: Some(previous),
         });
         Some(object)
     }

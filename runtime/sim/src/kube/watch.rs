@@ -5,17 +5,17 @@
 //! history (410 Gone when it is older than the history kept). `sendInitialEvents=true`
 //! (the watch-list protocol) sends existing objects then a bookmark marked
 //! `k8s.io/initial-events-end`. Objects that stop matching a selector are reported as
-//! DELETED and those that start matching as ADDED, as the real watch cache does.
+//! DELETED and those that start matching as ADDED, as the real watch cache does (each
+//! change carries the object's previous version to decide).
 
 use crate::kube::handlers::{present, Selectors};
 use crate::kube::resources::ResourceType;
 use crate::kube::status::ApiError;
 use crate::kube::table;
-use crate::store::{name_of, namespace_of, object_key, Change, ChangeKind};
+use crate::store::{namespace_of, Change, ChangeKind};
 use crate::world::SharedWorld;
 use axum::body::Bytes;
 use serde_json::{json, Value};
-use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -37,7 +37,6 @@ struct WatchState {
     world: SharedWorld,
     receiver: tokio::sync::broadcast::Receiver<Change>,
     epoch: u64,
-    matched: HashSet<String>,
     queued: Vec<Bytes>,
     deadline: Instant,
     next_bookmark: Instant,
@@ -73,31 +72,23 @@ impl WatchState {
             return None;
         }
         self.last_rv = change.resource_version;
-        let key = object_key(namespace_of(&change.object), name_of(&change.object));
-        let matches = self.request.selectors.matches(&change.object);
-        let was = self.matched.contains(&key);
-        let event_type = match (change.kind, matches, was) {
-            (ChangeKind::Deleted, _, true) | (ChangeKind::Deleted, true, _) => {
-                self.matched.remove(&key);
-                "DELETED"
-            }
-            (ChangeKind::Deleted, false, false) => return None,
-            (_, true, true) => "MODIFIED",
-            (_, true, false) => {
-                self.matched.insert(key);
-                "ADDED"
-            }
-            (_, false, true) => {
-                self.matched.remove(&key);
-                "DELETED"
-            }
-            (_, false, false) => return None,
+        let matched_before = change.previous.as_ref().is_some_and(|p| self.request.selectors.matches(p));
+        let event_type = match change.kind {
+            ChangeKind::Deleted if matched_before => "DELETED",
+            ChangeKind::Deleted => return None,
+            _ => match (matched_before, self.request.selectors.matches(&change.object)) {
+                (true, true) => "MODIFIED",
+                (false, true) => "ADDED",
+                (true, false) => "DELETED",
+                (false, false) => return None,
+            },
         };
         Some(encode(event_type, self.render(&change.object)))
     }
 
     fn bookmark(&self, initial_end: bool) -> Bytes {
-        let mut meta = json!({"resourceVersion": self.last_rv.to_string()});
+        let rv = if initial_end { self.last_rv } else { self.world.read(|w| w.kube.resource_version) };
+        let mut meta = json!({"resourceVersion": rv.to_string()});
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
@@ -148,7 +139,6 @@ pub fn start(
         world: world.clone(),
         receiver,
         epoch,
-        matched: HashSet::new(),
         queued: Vec::new(),
         last_rv: from.unwrap_or(current_rv),
         done: false,
@@ -156,7 +146,6 @@ pub fn start(
     if initial_listing {
         let mut chunk = Vec::new();
         for object in &initial {
-            state.matched.insert(object_key(namespace_of(object), name_of(object)));
             chunk.extend_from_slice(&encode("ADDED", state.render(object)));
         }
         if !chunk.is_empty() {
@@ -168,14 +157,6 @@ pub fn start(
             state.queued.push(bookmark);
         }
     } else if let Some(changes) = replay {
-        // a resumed watch: objects seen before count as matched
-        state.world.read(|w| {
-            for o in w.kube.list(&type_key, state.request.namespace.as_deref()) {
-                if state.request.selectors.matches(o) {
-                    state.matched.insert(object_key(namespace_of(o), name_of(o)));
-                }
-            }
-        });
         for change in changes.iter().filter(|c| c.resource_version <= current_rv) {
             if let Some(event) = state.event_for(change) {
                 state.queued.push(event);
