@@ -85,6 +85,7 @@ pub fn primitive_modules(run: &Arc<RunContext>) -> Vec<(&'static str, Module)> {
         ("config", crate::config::module(run)),
         ("secret", crate::secret::module(run)),
         ("fs", crate::fs::module(run)),
+        ("kube", crate::kube::module(run)),
         ("az", crate::az::module(run)),
         ("http", crate::http::module(run)),
         ("helm", crate::helm::module(run)),

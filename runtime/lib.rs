@@ -32,6 +32,7 @@ pub mod git;
 pub mod helm;
 pub mod http;
 pub mod journal;
+pub mod kube;
 pub mod logging;
 pub mod plan;
 pub mod policy;
