@@ -2,7 +2,7 @@
 //! Safe operations ride them out through retries; the request log shows the faults
 //! were met and answered by repeats.
 
-use crate::kube_rehearsal::Rehearsal;
+use crate::rehearsal::Rehearsal;
 
 #[test]
 fn safe_operations_survive_a_flaky_api_server() {

@@ -1,7 +1,7 @@
 //! Helm release history read from helm's own release secrets, without the helm
 //! binary — checked against what real helm 3 and helm 4 wrote and report.
 
-use crate::kube_rehearsal::Rehearsal;
+use crate::rehearsal::Rehearsal;
 use crate::test::tool;
 
 /// A tiny chart (one ConfigMap) in `dir/chart`.

@@ -1,7 +1,7 @@
 //! `kube::` connection, namespaces and generic objects against the rehearsal
 //! cluster over HTTP; errors by kind, naming the object; plan mode makes no writes.
 
-use crate::kube_rehearsal::Rehearsal;
+use crate::rehearsal::Rehearsal;
 use crate::test::Test;
 
 #[test]

@@ -1,7 +1,7 @@
 //! `kube::ensure_secret` and friends: created once, keys added, existing keys never
 //! overwritten; values come back as `Secret` and never appear in any output.
 
-use crate::kube_rehearsal::Rehearsal;
+use crate::rehearsal::Rehearsal;
 
 const CANARY: &str = "canary-kube-secret-7f3a9c1e";
 

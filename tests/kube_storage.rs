@@ -1,7 +1,7 @@
 //! PVCs, storage classes, resize (and its refusals), capacity waits and volume
 //! usage, on a ClickHouse-like StatefulSet in the rehearsal cluster (guide §10).
 
-use crate::kube_rehearsal::Rehearsal;
+use crate::rehearsal::Rehearsal;
 
 /// Creates namespace `apps` and StatefulSet `ch` with an 8Gi claim template `data`,
 /// and waits for it: its claim is `data-ch-0`.

@@ -1,7 +1,7 @@
 //! Rollout waits, pods with their reasons, logs, events and restarts, against the
 //! rehearsal cluster's simulated controllers (on its fast virtual clock).
 
-use crate::kube_rehearsal::Rehearsal;
+use crate::rehearsal::Rehearsal;
 
 const IMAGE: &str = "lfrunacr.azurecr.io/langfuse-web:3.224.1";
 
@@ -26,7 +26,7 @@ fn prelude() -> String {
 fn rollout_status_waits_for_ready_replicas_like_kubectl() {
     let cluster = Rehearsal::start("empty");
     let script = prelude()
-        + &format!(
+        + format!(
             r#"
             kube::apply(deployment("web", "{IMAGE}", 2, 600));
             let r = kube::rollout_status("apps", "Deployment", "web", 60);
@@ -38,7 +38,8 @@ fn rollout_status_waits_for_ready_replicas_like_kubectl() {
             let now = kube::rollout_status("apps", "deploy", "web", 0);
             print(`snapshot ${{now.ready}}`);
             "#
-        );
+        )
+        .as_str();
     cluster
         .test(&script)
         .stdout_has("ready true available 2/2: deployment \"web\" successfully rolled out")
@@ -56,7 +57,7 @@ fn rollout_fails_on_progress_deadline_naming_the_image_pull_error() {
     // pods keep serving; the new one cannot pull; after progressDeadlineSeconds (60 s
     // of virtual time) the Deployment reports ProgressDeadlineExceeded.
     let script = prelude()
-        + &format!(
+        + format!(
             r#"
             kube::apply(deployment("web", "{IMAGE}", 2, 60));
             kube::rollout_status("apps", "Deployment", "web", 60);
@@ -74,7 +75,8 @@ fn rollout_fails_on_progress_deadline_naming_the_image_pull_error() {
             let s = kube::rollout_status("apps", "Deployment", "web", 0);
             print(`snapshot ready ${{s.ready}} failed ${{s.failed}} ${{s.reason}}`);
             "#
-        );
+        )
+        .as_str();
     let out = cluster
         .test(&script)
         .stdout_has("kind timeout reason ProgressDeadlineExceeded")
@@ -159,7 +161,7 @@ fn statefulset_rollout_logs_and_events() {
 fn restart_pods_waits_for_ready_replacements() {
     let cluster = Rehearsal::start("empty");
     let script = prelude()
-        + &format!(
+        + format!(
             r#"
             kube::apply(deployment("web", "{IMAGE}", 2, 600));
             kube::rollout_status("apps", "Deployment", "web", 60);
@@ -170,7 +172,8 @@ fn restart_pods_waits_for_ready_replacements() {
             print(`all ready ${{after.all(|p| p.ready)}} fresh ${{after.all(|p| !before.contains(p.name))}}`);
             print(`replacements are the pods ${{r.replacements.all(|n| after.map(|p| p.name).contains(n))}}`);
             "#
-        );
+        )
+        .as_str();
     cluster
         .test(&script)
         .arg("--yes")
@@ -184,13 +187,14 @@ fn restart_pods_waits_for_ready_replacements() {
 fn restart_is_destructive_and_refused_without_confirmation() {
     let cluster = Rehearsal::start("empty");
     let script = prelude()
-        + &format!(
+        + format!(
             r#"
             kube::apply(deployment("web", "{IMAGE}", 1, 600));
             kube::rollout_status("apps", "Deployment", "web", 60);
             kube::restart_pods("apps", "app=web", 60);
             "#
-        );
+        )
+        .as_str();
     cluster
         .test(&script)
         .status(1)

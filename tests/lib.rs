@@ -2,6 +2,7 @@
 //! binary through the `Test` builder (`tests/test.rs`).
 
 mod charts;
+mod rehearsal;
 mod test;
 
 mod azure_arm;
@@ -16,7 +17,6 @@ mod helm_template;
 mod kube_flaky;
 mod kube_helm;
 mod kube_objects;
-mod kube_rehearsal;
 mod kube_secrets;
 mod kube_storage;
 mod kube_workloads;
