@@ -12,6 +12,7 @@ mod check;
 mod config;
 mod doc;
 mod docker_git;
+mod docker_rehearsal;
 mod errors;
 mod helm_template;
 mod kube_flaky;

@@ -21,9 +21,19 @@ pub enum SimCommand {
         #[arg(long)]
         scenario: Option<String>,
     },
+    /// The rehearsal's docker stand-in (`tools.docker` under --target sim runs this).
+    #[command(hide = true)]
+    Docker {
+        /// docker's own command line: version, build, tag, login, push.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
 }
 
-pub fn sim(_command: SimCommand) -> i32 {
+pub fn sim(command: SimCommand) -> i32 {
+    if let SimCommand::Docker { args } = command {
+        return lfrun_sim::docker_standin::main(args);
+    }
     eprintln!("lfrun sim: not available yet");
     super::EXIT_USAGE
 }

@@ -26,6 +26,7 @@ pub mod azure;
 pub mod clock;
 pub mod control;
 pub mod controllers;
+pub mod docker_standin;
 pub mod error;
 pub mod faults;
 pub mod front;
