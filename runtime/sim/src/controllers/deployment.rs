@@ -245,10 +245,11 @@ fn update_status(world: &mut World, pass: &mut Pass<'_>, d: &Value, hash: &str, 
         make("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
     };
 
-    let counts_changed = old["replicas"].as_i64().unwrap_or(-1) != total
-        || old["updatedReplicas"].as_i64().unwrap_or(-1) != updated
-        || old["readyReplicas"].as_i64().unwrap_or(-1) != ready
-        || old["availableReplicas"].as_i64().unwrap_or(-1) != available
+    // zero counts are omitted from the status, so absent means 0
+    let counts_changed = old["replicas"].as_i64().unwrap_or(0) != total
+        || old["updatedReplicas"].as_i64().unwrap_or(0) != updated
+        || old["readyReplicas"].as_i64().unwrap_or(0) != ready
+        || old["availableReplicas"].as_i64().unwrap_or(0) != available
         || old["observedGeneration"] != d["metadata"]["generation"];
     let uid = uid_of(&d).to_string();
     if progressed || counts_changed || !world.controllers.deployment_progress.contains_key(&uid) {
