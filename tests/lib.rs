@@ -14,6 +14,7 @@ mod doc;
 mod docker_git;
 mod docker_rehearsal;
 mod errors;
+mod helm_release;
 mod helm_template;
 mod kube_flaky;
 mod kube_helm;
