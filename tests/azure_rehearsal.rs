@@ -170,7 +170,49 @@ sso:
         self.cluster.sim().world().expect("in-process rehearsal").read(|w| f(&w.azure))
     }
 
+    /// An HTTP client that reaches the rehearsal's hosts (resolve + CA), as lfrun's does.
+    pub fn http(&self) -> reqwest::Client {
+        let pem = std::fs::read(&self.info.ca_file).unwrap();
+        let mut b = reqwest::Client::builder().tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap());
+        for (host, addr) in &self.info.resolve {
+            b = b.resolve(host, *addr);
+        }
+        b.build().unwrap()
+    }
+
+    /// An operator access token for `scope`, from the rehearsal's token endpoint with the
+    /// client-assertion grant (what workload identity sends).
+    pub fn access_token(&self, scope: &str) -> String {
+        let assertion = std::fs::read_to_string(&self.info.operator.token_file).unwrap();
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.info.operator.client_id.as_str()),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion.as_str()),
+            ("scope", scope),
+        ];
+        let body = form.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect::<Vec<_>>().join("&");
+        let http = self.http();
+        let url = format!("https://login.microsoftonline.com/{}/oauth2/v2.0/token", self.info.operator.tenant_id);
+        self.cluster.block_on(async move {
+            let resp = http.post(url).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "token endpoint");
+            let json: serde_json::Value = resp.json().await.unwrap();
+            assert_eq!(json["token_type"], "Bearer");
+            json["access_token"].as_str().unwrap().to_string()
+        })
+    }
+
     pub fn world(&self) -> lfrun_sim::SharedWorld {
         self.cluster.sim().world().expect("in-process rehearsal").clone()
     }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -6,7 +6,10 @@ mod rehearsal;
 mod test;
 
 mod azure_arm;
+mod azure_blob;
+mod azure_fixtures;
 mod azure_rehearsal;
+mod azure_scenarios;
 mod cancel;
 mod check;
 mod config;

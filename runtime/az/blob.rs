@@ -49,7 +49,7 @@ fn blob_failure(what: &str, e: &azure_core::Error) -> Failure {
         }
         _ => (None, String::new()),
     };
-    let first = crate::secret::redact(&e.to_string()).lines().next().unwrap_or_default().to_string();
+    let first = crate::secret::redact(&error_chain(e));
     let (kind, hint) = match (status, code.as_str()) {
         (Some(StatusCode::Forbidden), "AuthorizationPermissionMismatch") => (
             ErrorKind::Forbidden,
@@ -79,6 +79,21 @@ fn blob_failure(what: &str, e: &azure_core::Error) -> Failure {
         f = f.with_detail("status", u16::from(s) as rhai::INT);
     }
     f
+}
+
+/// An SDK error with its causes, one line each (the cause — e.g. Entra ID's AADSTS
+/// message for a failed token — is often two levels down).
+fn error_chain(e: &azure_core::Error) -> String {
+    let mut parts = vec![e.to_string().lines().next().unwrap_or_default().to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let line = s.to_string().lines().next().unwrap_or_default().to_string();
+        if !parts.contains(&line) {
+            parts.push(line);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }
 
 /// Blobs under `prefix` (e.g. `events/`): name, size, last modified.

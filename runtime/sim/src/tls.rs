@@ -63,6 +63,15 @@ impl RehearsalCa {
         Ok(RehearsalCa { cert_pem: cert.pem(), key, path: None })
     }
 
+    /// A certificate and key (PEM) for `names`, signed by this CA — for another server
+    /// the rehearsal's clients should trust (tests run Azurite behind one).
+    pub fn issue_pem(&self, names: &[String]) -> Result<(String, String), TlsError> {
+        let key = KeyPair::generate().map_err(err("generating a server key"))?;
+        let params = CertificateParams::new(names.to_vec()).map_err(err("server certificate names"))?;
+        let cert = params.signed_by(&key, &Issuer::new(ca_params()?, &self.key)).map_err(err("signing a server certificate"))?;
+        Ok((cert.pem(), key.serialize_pem()))
+    }
+
     /// A server certificate for `names` (DNS names, `*.suffix` wildcards allowed) and
     /// the rustls configuration serving it.
     pub fn server_config(&self, names: &[String]) -> Result<Arc<rustls::ServerConfig>, TlsError> {
