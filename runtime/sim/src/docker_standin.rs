@@ -388,6 +388,9 @@ impl Store {
     }
 }
 
+/// A registry's answer: status, body, headers (lower-case names).
+type Answer = (u16, Vec<u8>, BTreeMap<String, String>);
+
 /// A registry host reached through the rehearsal's front door, with the real host name
 /// (SNI, `Host`, certificate) pinned to the listener.
 struct Registry {
@@ -509,10 +512,7 @@ impl Registry {
         }
     }
 
-    fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<(u16, Vec<u8>, BTreeMap<String, String>), String> {
+    fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, String> {
         self.runtime.block_on(async {
             let response = request.send().await.map_err(|e| {
                 format!("the rehearsal registry {} is not reachable: {e}", self.host)
