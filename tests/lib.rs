@@ -5,6 +5,7 @@ mod charts;
 mod rehearsal;
 mod test;
 
+mod azure_acr_secrets;
 mod azure_arm;
 mod azure_blob;
 mod azure_fixtures;

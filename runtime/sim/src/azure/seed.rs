@@ -18,8 +18,9 @@ use serde_yaml::Value as Yaml;
 
 use super::rbac::{role_id, ACR_PULL, BLOB_DATA_CONTRIBUTOR, BLOB_DELEGATOR, OWNER};
 use super::state::{
-    key, Application, AzureState, Cluster, Container, FederatedCredential, KubeletIdentity, ManagedIdentity,
-    Operator, Registry, ResourceGroup, RoleAssignment, StorageAccount, Subscription,
+    key, Application, AzureState, Cluster, Container, FederatedCredential, KubeletIdentity,
+    ManagedIdentity, Operator, Registry, ResourceGroup, RoleAssignment, StorageAccount,
+    Subscription,
 };
 use crate::api_faults::ApiFaultConfig;
 
@@ -110,7 +111,11 @@ impl AzureNames {
     /// The redirect URI Langfuse signs in with.
     pub fn redirect_uri(&self) -> String {
         let base = self.public_url.trim_end_matches('/');
-        let base = if base.contains("://") { base.to_string() } else { format!("https://{base}") };
+        let base = if base.contains("://") {
+            base.to_string()
+        } else {
+            format!("https://{base}")
+        };
         format!("{base}/api/auth/callback/azure-ad")
     }
 }
@@ -133,6 +138,8 @@ pub struct AzureScenario {
     pub storage: StorageOverrides,
     /// The operator's roles at subscription scope (default: Owner).
     pub operator_roles: Option<Vec<String>>,
+    /// Client secrets the operator app accepts (for rehearsing `credential.kind: client_secret`).
+    pub operator_client_secrets: Vec<String>,
     /// Resources that do not exist: resource_group, aks, acr, storage_account, container,
     /// identity, federated_credential, app_registration.
     pub missing: Vec<String>,
@@ -172,7 +179,8 @@ impl AzureScenario {
     pub fn from_yaml(section: Option<&Yaml>) -> Result<AzureScenario, String> {
         match section {
             None | Some(Yaml::Null) => Ok(AzureScenario::default()),
-            Some(v) => serde_yaml::from_value(v.clone()).map_err(|e| format!("scenario `azure:` section: {e}")),
+            Some(v) => serde_yaml::from_value(v.clone())
+                .map_err(|e| format!("scenario `azure:` section: {e}")),
         }
     }
 }
@@ -180,13 +188,27 @@ impl AzureScenario {
 /// A GUID derived from a name, so the same names give the same IDs in every world.
 fn guid_for(seed: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, seed.as_bytes());
-    let h: String = d.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-4{}-8{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    let h: String = d.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 fn is_guid(s: &str) -> bool {
     let p: Vec<&str> = s.split('-').collect();
-    p.len() == 5 && [8, 4, 4, 4, 12].iter().zip(&p).all(|(n, x)| x.len() == *n && x.chars().all(|c| c.is_ascii_hexdigit()))
+    p.len() == 5
+        && [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&p)
+            .all(|(n, x)| x.len() == *n && x.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 impl AzureState {
@@ -202,16 +224,26 @@ impl AzureState {
     /// Everything the guide's §2–§4 asks for, in place and wired.
     pub fn healthy(n: &AzureNames) -> AzureState {
         let (sub_id, sub_name) = if is_guid(&n.subscription) {
-            (n.subscription.to_ascii_lowercase(), "Contoso Langfuse (rehearsal)".to_string())
+            (
+                n.subscription.to_ascii_lowercase(),
+                "Contoso Langfuse (rehearsal)".to_string(),
+            )
         } else {
-            (guid_for(&format!("subscription/{}", n.subscription)), n.subscription.clone())
+            (
+                guid_for(&format!("subscription/{}", n.subscription)),
+                n.subscription.clone(),
+            )
         };
         let mut key_bytes = [0u8; 32];
         let _ = aws_lc_rs::rand::fill(&mut key_bytes);
         let mut s = AzureState {
             seeded: true,
             tenant_id: n.tenant_id.clone(),
-            subscription: Subscription { id: sub_id, name: sub_name, state: "Enabled".into() },
+            subscription: Subscription {
+                id: sub_id,
+                name: sub_name,
+                state: "Enabled".into(),
+            },
             signing_key: key_bytes.iter().map(|b| format!("{b:02x}")).collect(),
             ..AzureState::default()
         };
@@ -228,7 +260,13 @@ impl AzureState {
             client_secrets: Vec::new(),
         };
         let g = n.resource_group.clone();
-        s.groups.insert(g.to_ascii_lowercase(), ResourceGroup { name: g.clone(), location: n.location.clone() });
+        s.groups.insert(
+            g.to_ascii_lowercase(),
+            ResourceGroup {
+                name: g.clone(),
+                location: n.location.clone(),
+            },
+        );
         let issuer = format!(
             "https://{}.oic.prod-aks.azure.com/{}/{}/",
             n.location,
@@ -259,7 +297,13 @@ impl AzureState {
                 kubelet: kubelet.clone(),
             },
         );
-        let registry = Registry { group: g.clone(), name: n.acr.clone(), location: n.location.clone(), sku: "Standard".into(), admin_user_enabled: false };
+        let registry = Registry {
+            group: g.clone(),
+            name: n.acr.clone(),
+            location: n.location.clone(),
+            sku: "Standard".into(),
+            admin_user_enabled: false,
+        };
         let registry_id = s.registry_id(&registry);
         s.registries.insert(key(&g, &n.acr), registry);
         let mut account = StorageAccount {
@@ -271,9 +315,16 @@ impl AzureState {
             allow_shared_key_access: false,
             ..StorageAccount::default()
         };
-        account.containers.insert(n.blob_container.clone(), Container { name: n.blob_container.clone(), ..Container::default() });
+        account.containers.insert(
+            n.blob_container.clone(),
+            Container {
+                name: n.blob_container.clone(),
+                ..Container::default()
+            },
+        );
         let account_id = s.account_id(&account);
-        s.storage_accounts.insert(key(&g, &n.storage_account), account);
+        s.storage_accounts
+            .insert(key(&g, &n.storage_account), account);
         let identity = ManagedIdentity {
             group: g.clone(),
             name: n.managed_identity.clone(),
@@ -283,7 +334,10 @@ impl AzureState {
             federated: vec![FederatedCredential {
                 name: "langfuse".into(),
                 issuer,
-                subject: format!("system:serviceaccount:{}:{}", n.namespace, n.service_account),
+                subject: format!(
+                    "system:serviceaccount:{}:{}",
+                    n.namespace, n.service_account
+                ),
                 audiences: vec![TOKEN_EXCHANGE_AUDIENCE.into()],
             }],
         };
@@ -293,10 +347,18 @@ impl AzureState {
         let operator = s.operator.object_id.clone();
         let grants = [
             (sub_scope.as_str(), OWNER, operator.as_str()),
-            (account_id.as_str(), BLOB_DATA_CONTRIBUTOR, operator.as_str()),
+            (
+                account_id.as_str(),
+                BLOB_DATA_CONTRIBUTOR,
+                operator.as_str(),
+            ),
             (account_id.as_str(), BLOB_DELEGATOR, operator.as_str()),
             (registry_id.as_str(), ACR_PULL, kubelet.object_id.as_str()),
-            (account_id.as_str(), BLOB_DATA_CONTRIBUTOR, principal.as_str()),
+            (
+                account_id.as_str(),
+                BLOB_DATA_CONTRIBUTOR,
+                principal.as_str(),
+            ),
             (account_id.as_str(), BLOB_DELEGATOR, principal.as_str()),
         ];
         for (scope, role, who) in grants {
@@ -343,22 +405,39 @@ impl AzureState {
                 c.node_size = v.clone();
             }
         }
-        let kubelet = self.clusters.get(&ck).map(|c| c.kubelet.object_id.clone()).unwrap_or_default();
+        let kubelet = self
+            .clusters
+            .get(&ck)
+            .map(|c| c.kubelet.object_id.clone())
+            .unwrap_or_default();
         if sc.acr_attached == Some(false) {
             self.role_assignments.retain(|a| a.principal_id != kubelet);
         }
-        let identity = self.identities.get(&key(&g, &n.managed_identity)).map(|i| i.principal_id.clone()).unwrap_or_default();
-        let account_id = self.account_by_name(&n.storage_account).map(|a| self.account_id(a)).unwrap_or_default();
+        let identity = self
+            .identities
+            .get(&key(&g, &n.managed_identity))
+            .map(|i| i.principal_id.clone())
+            .unwrap_or_default();
+        let account_id = self
+            .account_by_name(&n.storage_account)
+            .map(|a| self.account_id(a))
+            .unwrap_or_default();
         if let Some(roles) = &sc.identity_roles {
             self.role_assignments.retain(|a| a.principal_id != identity);
             for r in roles {
-                let id = role_id(r).ok_or_else(|| format!("scenario azure.identity_roles: unknown role `{r}`"))?;
+                let id = role_id(r)
+                    .ok_or_else(|| format!("scenario azure.identity_roles: unknown role `{r}`"))?;
                 self.assign(&account_id.clone(), id, &identity.clone());
             }
         }
         for r in &sc.identity_container_roles {
-            let id = role_id(r).ok_or_else(|| format!("scenario azure.identity_container_roles: unknown role `{r}`"))?;
-            let scope = format!("{account_id}/blobServices/default/containers/{}", n.blob_container);
+            let id = role_id(r).ok_or_else(|| {
+                format!("scenario azure.identity_container_roles: unknown role `{r}`")
+            })?;
+            let scope = format!(
+                "{account_id}/blobServices/default/containers/{}",
+                n.blob_container
+            );
             self.assign(&scope, id, &identity.clone());
         }
         if let Some(ident) = self.identities.get_mut(&key(&g, &n.managed_identity)) {
@@ -371,7 +450,11 @@ impl AzureState {
                 }
             }
         }
-        if let Some(app) = self.applications.iter_mut().find(|a| a.app_id == n.sso_client_id) {
+        if let Some(app) = self
+            .applications
+            .iter_mut()
+            .find(|a| a.app_id == n.sso_client_id)
+        {
             if let Some(u) = &sc.app_registration.redirect_uris {
                 app.redirect_uris = u.clone();
             }
@@ -396,12 +479,15 @@ impl AzureState {
         if let Some(roles) = &sc.operator_roles {
             let op = self.operator.object_id.clone();
             let sub_scope = format!("/subscriptions/{}", self.subscription.id);
-            self.role_assignments.retain(|a| !(a.principal_id == op && a.scope == sub_scope));
+            self.role_assignments
+                .retain(|a| !(a.principal_id == op && a.scope == sub_scope));
             for r in roles {
-                let id = role_id(r).ok_or_else(|| format!("scenario azure.operator_roles: unknown role `{r}`"))?;
+                let id = role_id(r)
+                    .ok_or_else(|| format!("scenario azure.operator_roles: unknown role `{r}`"))?;
                 self.assign(&sub_scope, id, &op);
             }
         }
+        self.operator.client_secrets = sc.operator_client_secrets.clone();
         for m in &sc.missing {
             match m.as_str() {
                 "resource_group" => {
@@ -414,11 +500,21 @@ impl AzureState {
                 "aks" => self.clusters.clear(),
                 "acr" => self.registries.clear(),
                 "storage_account" => self.storage_accounts.clear(),
-                "container" => self.storage_accounts.values_mut().for_each(|a| a.containers.clear()),
+                "container" => self
+                    .storage_accounts
+                    .values_mut()
+                    .for_each(|a| a.containers.clear()),
                 "identity" => self.identities.clear(),
-                "federated_credential" => self.identities.values_mut().for_each(|i| i.federated.clear()),
+                "federated_credential" => self
+                    .identities
+                    .values_mut()
+                    .for_each(|i| i.federated.clear()),
                 "app_registration" => self.applications.clear(),
-                other => return Err(format!("scenario azure.missing: unknown resource `{other}`")),
+                other => {
+                    return Err(format!(
+                        "scenario azure.missing: unknown resource `{other}`"
+                    ))
+                }
             }
         }
         if let Some(mut f) = sc.faults.clone() {
