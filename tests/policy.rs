@@ -243,3 +243,23 @@ fn gate_in_a_script_fails_with_kind_policy_and_journals_waivers() {
         .journal()
         .contains("rule clickhouse-disk-min waived (demo cluster)"));
 }
+
+#[test]
+fn gate_reports_drift_when_the_chart_floats_to_2_x() {
+    let chart2 = chart("2.0.0-nodeps").display().to_string();
+    with_helm_config("helm3", |c| c)
+        .script(&format!(
+            r#"
+            import "values" as values;
+            let v = values::build("abc1234", "5b0e2c1a-0000-4000-8000-00000000beef");
+            let drift = policy::check_drift(v, "{chart2}", "2.0.0");
+            print(`drift ${{drift.map(|d| d.message).filter(|m| m.contains("clickhouse.persistence")).len()}}`);
+            try {{ policy::gate(v); }} catch (e) {{ print(`gate ${{e.kind}} ${{e.rules.contains("chart-drift")}}`); }}
+            "#
+        ))
+        // a 2.x archive in the mirror, as a client who let the pin float would have
+        .args(["--set", "chart.version=2.0.0-nodeps"])
+        .stdout_has("drift 1")
+        .stdout_has("gate policy true")
+        .run();
+}

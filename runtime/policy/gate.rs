@@ -7,10 +7,11 @@
 
 use serde_json::Value as Json;
 
+use super::rule::Severity;
 use super::waivers::{self, Outcome};
 use super::{check_manifests, check_values, dedup, drift, placeholders, Context, Violation};
 use crate::context::RunContext;
-use crate::error::Failure;
+use crate::error::{ErrorKind, Failure};
 use crate::helm::chart::ChartSource;
 use crate::helm::Helm;
 
@@ -26,27 +27,38 @@ pub struct Subject<'a> {
 }
 
 /// Every violation of `subject`: values, rendered manifests, chart identity and drift.
+///
+/// The archive is read before rendering: a chart version the values were not written
+/// for may refuse to render at all, and then "these keys do not exist in chart X" is
+/// the useful answer, not the template error.
 pub async fn evaluate(
     helm: &Helm,
     subject: &Subject<'_>,
     context: &Context,
 ) -> Result<Vec<Violation>, Failure> {
     placeholders::refuse(subject.shown, "the values")?;
-    let manifests = helm
+    let archive = helm.read_archive(subject.chart).await?;
+    let mut context = context.clone();
+    context.release = subject.release.to_string();
+    context.chart = context.chart.map(|c| c.with_archive(&archive));
+    let mut violations = check_values(subject.shown, &context);
+    let drift = drift::check(subject.shown, &archive);
+    let drifted = drift.iter().any(|v| v.severity == Severity::Error);
+    violations.extend(drift);
+    match helm
         .template(
             subject.release,
             subject.namespace,
             subject.chart,
             subject.values,
         )
-        .await?;
-    let archive = helm.read_archive(subject.chart).await?;
-    let mut context = context.clone();
-    context.release = subject.release.to_string();
-    context.chart = context.chart.map(|c| c.with_archive(&archive));
-    let mut violations = check_values(subject.shown, &context);
-    violations.extend(check_manifests(&manifests, &context));
-    violations.extend(drift::check(subject.shown, &archive));
+        .await
+    {
+        Ok(manifests) => violations.extend(check_manifests(&manifests, &context)),
+        // the chart refused values written for another version: report the drift
+        Err(failure) if drifted && failure.kind == ErrorKind::ToolFailed => {}
+        Err(failure) => return Err(failure),
+    }
     Ok(dedup(violations))
 }
 
