@@ -216,3 +216,23 @@ pub fn make_executable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn repo_add_keeps_a_known_repository_and_plans_a_new_one() {
+    with_helm("helm4")
+        .file(
+            ".config/helm/repositories.yaml",
+            "apiVersion: \"\"\ngenerated: \"0001-01-01T00:00:00Z\"\nrepositories:\n- name: langfuse\n  url: https://langfuse.github.io/langfuse-k8s\n",
+        )
+        .script(
+            r#"
+            print(`known ${helm::repo_add("langfuse", "https://langfuse.github.io/langfuse-k8s")}`);
+            print(`new ${helm::repo_add("other", "https://charts.example.com")}`);
+            "#,
+        )
+        .arg("--dry-run")
+        .stdout_has("known kept")
+        .stdout_has("new planned")
+        .stdout_has("helm repo add other")
+        .run();
+}
