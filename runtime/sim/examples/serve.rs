@@ -26,7 +26,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let sim = Sim::start(opts).await?;
     if sim.is_attached() {
-        println!("already served at {} (kubeconfig {})", sim.kube_url(), sim.kubeconfig_path().display());
+        println!(
+            "already served at {} (kubeconfig {})",
+            sim.kube_url(),
+            sim.kubeconfig_path().display()
+        );
         return Ok(());
     }
     println!("rehearsal API server at {}", sim.kube_url());

@@ -40,9 +40,24 @@ impl Default for ApiFaultConfig {
             burst: 2,
             skip_first: 0,
             faults: vec![
-                FaultKind { status: 429, weight: 3, retry_after: Some(1), stall_ms: None },
-                FaultKind { status: 500, weight: 2, retry_after: None, stall_ms: None },
-                FaultKind { status: 504, weight: 1, retry_after: None, stall_ms: Some(2000) },
+                FaultKind {
+                    status: 429,
+                    weight: 3,
+                    retry_after: Some(1),
+                    stall_ms: None,
+                },
+                FaultKind {
+                    status: 500,
+                    weight: 2,
+                    retry_after: None,
+                    stall_ms: None,
+                },
+                FaultKind {
+                    status: 504,
+                    weight: 1,
+                    retry_after: None,
+                    stall_ms: Some(2000),
+                },
             ],
             paths: Vec::new(),
             methods: Vec::new(),
@@ -139,8 +154,11 @@ impl ApiFaults {
         } else {
             config.paths.iter().any(|p| path.starts_with(p.as_str()))
         };
-        let eligible_method =
-            config.methods.is_empty() || config.methods.iter().any(|m| m.eq_ignore_ascii_case(method));
+        let eligible_method = config.methods.is_empty()
+            || config
+                .methods
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(method));
         if !eligible_path || !eligible_method {
             return None;
         }

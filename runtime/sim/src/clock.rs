@@ -39,7 +39,11 @@ fn default_scale() -> f64 {
 
 impl Default for VirtualClock {
     fn default() -> Self {
-        VirtualClock { elapsed_ms: 0, scale: DEFAULT_TIME_SCALE, base_real: Instant::now() }
+        VirtualClock {
+            elapsed_ms: 0,
+            scale: DEFAULT_TIME_SCALE,
+            base_real: Instant::now(),
+        }
     }
 }
 
@@ -47,7 +51,11 @@ impl VirtualClock {
     /// Starts counting from the persisted reading at `scale` virtual seconds per real second.
     pub fn resume(&mut self, scale: f64) {
         self.elapsed_ms = self.now();
-        self.scale = if scale.is_finite() && scale > 0.0 { scale } else { DEFAULT_TIME_SCALE };
+        self.scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            DEFAULT_TIME_SCALE
+        };
         self.base_real = Instant::now();
     }
 

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub enum SimError {
     /// A file or directory under the state dir could not be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// `state.json` (or another persisted file) is not what this version wrote.
     Corrupt { path: PathBuf, message: String },
     /// The scenario named on the command line does not exist or does not parse.
@@ -18,14 +21,20 @@ pub enum SimError {
     /// Another process owns the state dir and is not a `sim serve` we can attach to.
     Locked { path: PathBuf, message: String },
     /// The loopback listener could not be bound.
-    Bind { address: String, source: std::io::Error },
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
     /// A control request to an attached `sim serve` failed.
     Remote { url: String, message: String },
 }
 
 impl SimError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        SimError::Io { path: path.into(), source }
+        SimError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

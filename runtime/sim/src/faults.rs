@@ -97,19 +97,34 @@ pub struct ActiveFaults {
 pub fn readiness_blocked(world: &World, pod: &serde_json::Value) -> Option<String> {
     world.faults.not_ready.iter().find_map(|rule| {
         let selector = LabelSelector::parse(&rule.selector).ok()?;
-        (namespace_of(pod) == rule.namespace && selector.matches_object(pod)).then(|| rule.message.clone())
+        (namespace_of(pod) == rule.namespace && selector.matches_object(pod))
+            .then(|| rule.message.clone())
     })
 }
 
-fn matching_pods(world: &World, namespace: &str, selector: &str) -> Result<Vec<serde_json::Value>, String> {
+fn matching_pods(
+    world: &World,
+    namespace: &str,
+    selector: &str,
+) -> Result<Vec<serde_json::Value>, String> {
     let s = LabelSelector::parse(selector).map_err(|e| format!("selector '{selector}': {e}"))?;
-    Ok(world.kube.list("v1/Pod", Some(namespace)).filter(|p| s.matches_object(p)).cloned().collect())
+    Ok(world
+        .kube
+        .list("v1/Pod", Some(namespace))
+        .filter(|p| s.matches_object(p))
+        .cloned()
+        .collect())
 }
 
 /// Applies one fault; Ok says what it did.
 pub fn apply(world: &mut World, fault: &Fault) -> Result<String, String> {
     match fault {
-        Fault::DiskUsage { namespace, claim, percent, bytes } => {
+        Fault::DiskUsage {
+            namespace,
+            claim,
+            percent,
+            bytes,
+        } => {
             let pvc = world
                 .kube
                 .get("v1/PersistentVolumeClaim", namespace, claim)
@@ -122,23 +137,50 @@ pub fn apply(world: &mut World, fault: &Fault) -> Result<String, String> {
                 (None, Some(p)) => (capacity as f64 * p / 100.0) as u64,
                 (None, None) => capacity,
             };
-            world.disk_usage.insert(format!("{namespace}/{claim}"), used);
-            Ok(format!("{namespace}/{claim}: {used} of {capacity} bytes used"))
+            world
+                .disk_usage
+                .insert(format!("{namespace}/{claim}"), used);
+            Ok(format!(
+                "{namespace}/{claim}: {used} of {capacity} bytes used"
+            ))
         }
-        Fault::PodsNotReady { namespace, selector, message } => {
-            LabelSelector::parse(selector).map_err(|e| format!("pods-not-ready: selector '{selector}': {e}"))?;
-            let message = message.clone().unwrap_or_else(|| "dial tcp: connect: connection refused".into());
-            world.faults.not_ready.push(NotReadyRule { namespace: namespace.clone(), selector: selector.clone(), message });
-            Ok(format!("pods in {namespace} matching {selector} fail readiness"))
+        Fault::PodsNotReady {
+            namespace,
+            selector,
+            message,
+        } => {
+            LabelSelector::parse(selector)
+                .map_err(|e| format!("pods-not-ready: selector '{selector}': {e}"))?;
+            let message = message
+                .clone()
+                .unwrap_or_else(|| "dial tcp: connect: connection refused".into());
+            world.faults.not_ready.push(NotReadyRule {
+                namespace: namespace.clone(),
+                selector: selector.clone(),
+                message,
+            });
+            Ok(format!(
+                "pods in {namespace} matching {selector} fail readiness"
+            ))
         }
-        Fault::RemoveImages { namespace, images, deployments } => {
+        Fault::RemoveImages {
+            namespace,
+            images,
+            deployments,
+        } => {
             let mut targets = images.clone();
             for d in deployments {
                 let dep = world
                     .kube
                     .get("apps/v1/Deployment", namespace, d)
-                    .ok_or_else(|| format!("remove-images: deployment {namespace}/{d} does not exist"))?;
-                for c in dep["spec"]["template"]["spec"]["containers"].as_array().into_iter().flatten() {
+                    .ok_or_else(|| {
+                        format!("remove-images: deployment {namespace}/{d} does not exist")
+                    })?;
+                for c in dep["spec"]["template"]["spec"]["containers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(i) = c["image"].as_str() {
                         targets.push(i.to_string());
                     }
@@ -155,31 +197,51 @@ pub fn apply(world: &mut World, fault: &Fault) -> Result<String, String> {
             }
             Ok(format!("pushed: {}", images.join(", ")))
         }
-        Fault::RestartPods { namespace, selector } => {
+        Fault::RestartPods {
+            namespace,
+            selector,
+        } => {
             let pods = matching_pods(world, namespace, selector)?;
             for pod in &pods {
                 crate::controllers::kubelet::delete_pod(world, pod);
             }
-            Ok(format!("restarted {} pod(s) in {namespace} matching {selector}", pods.len()))
+            Ok(format!(
+                "restarted {} pod(s) in {namespace} matching {selector}",
+                pods.len()
+            ))
         }
-        Fault::HelmReleaseStatus { namespace, release, status, description } => {
+        Fault::HelmReleaseStatus {
+            namespace,
+            release,
+            status,
+            description,
+        } => {
             let latest = helm_release::release_secrets(world, namespace, release)
                 .last()
                 .map(|s| (*s).clone())
-                .ok_or_else(|| format!("helm-release-status: no release {release} in {namespace}"))?;
-            let data = latest["data"]["release"].as_str().ok_or("helm-release-status: release secret has no data.release")?;
+                .ok_or_else(|| {
+                    format!("helm-release-status: no release {release} in {namespace}")
+                })?;
+            let data = latest["data"]["release"]
+                .as_str()
+                .ok_or("helm-release-status: release secret has no data.release")?;
             let mut body = helm_release::decode(data)?;
             let version = body["version"].as_u64().unwrap_or(1) + 1;
             body["version"] = json!(version);
             body["info"]["status"] = json!(status);
-            let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.9f+00:00").to_string();
+            let now = jiff::Timestamp::now()
+                .strftime("%Y-%m-%dT%H:%M:%S%.9f+00:00")
+                .to_string();
             body["info"]["last_deployed"] = json!(now);
-            body["info"]["description"] = json!(description.clone().unwrap_or_else(|| match status.as_str() {
-                "pending-upgrade" => "Preparing upgrade".into(),
-                "pending-install" => "Initial install underway".into(),
-                "pending-rollback" => "Preparing rollback".into(),
-                other => format!("Release is {other}"),
-            }));
+            body["info"]["description"] =
+                json!(description
+                    .clone()
+                    .unwrap_or_else(|| match status.as_str() {
+                        "pending-upgrade" => "Preparing upgrade".into(),
+                        "pending-install" => "Initial install underway".into(),
+                        "pending-rollback" => "Preparing rollback".into(),
+                        other => format!("Release is {other}"),
+                    }));
             let name = format!("sh.helm.release.v1.{release}.v{version}");
             let secret = json!({
                 "apiVersion": "v1",
@@ -189,9 +251,14 @@ pub fn apply(world: &mut World, fault: &Fault) -> Result<String, String> {
                 "data": {"release": helm_release::encode(&body)},
             });
             crate::controllers::objects::create_internal(world, "v1/Secret", secret);
-            Ok(format!("release {namespace}/{release} revision {version} is {status}"))
+            Ok(format!(
+                "release {namespace}/{release} revision {version} is {status}"
+            ))
         }
-        Fault::StorageClass { name, allow_volume_expansion } => {
+        Fault::StorageClass {
+            name,
+            allow_volume_expansion,
+        } => {
             let mut sc = world
                 .kube
                 .get("storage.k8s.io/v1/StorageClass", "", name)
@@ -203,15 +270,31 @@ pub fn apply(world: &mut World, fault: &Fault) -> Result<String, String> {
             world.kube.replace("storage.k8s.io/v1/StorageClass", sc);
             Ok(format!("storage class {name} changed"))
         }
-        Fault::LogLines { namespace, selector, container, lines } => {
+        Fault::LogLines {
+            namespace,
+            selector,
+            container,
+            lines,
+        } => {
             let pods = matching_pods(world, namespace, selector)?;
             for pod in &pods {
-                let c = container.clone().or_else(|| pod["spec"]["containers"][0]["name"].as_str().map(String::from)).unwrap_or_default();
+                let c = container
+                    .clone()
+                    .or_else(|| {
+                        pod["spec"]["containers"][0]["name"]
+                            .as_str()
+                            .map(String::from)
+                    })
+                    .unwrap_or_default();
                 for line in lines {
                     world.logs.append(namespace, name_of(pod), &c, line.clone());
                 }
             }
-            Ok(format!("{} line(s) added to {} pod(s)", lines.len(), pods.len()))
+            Ok(format!(
+                "{} line(s) added to {} pod(s)",
+                lines.len(),
+                pods.len()
+            ))
         }
     }
 }

@@ -15,11 +15,17 @@ use std::io::{Read, Write};
 
 /// Decodes `data.release` of a release Secret as served by the API (outer base64 included).
 pub fn decode(secret_data_release: &str) -> Result<Value, String> {
-    let helm_encoded = STANDARD.decode(secret_data_release.trim()).map_err(|e| format!("secret data is not base64: {e}"))?;
-    let gz = STANDARD.decode(helm_encoded.trim_ascii()).map_err(|e| format!("release is not base64: {e}"))?;
+    let helm_encoded = STANDARD
+        .decode(secret_data_release.trim())
+        .map_err(|e| format!("secret data is not base64: {e}"))?;
+    let gz = STANDARD
+        .decode(helm_encoded.trim_ascii())
+        .map_err(|e| format!("release is not base64: {e}"))?;
     let json_bytes = if gz.starts_with(&[0x1f, 0x8b, 0x08]) {
         let mut out = Vec::new();
-        GzDecoder::new(&gz[..]).read_to_end(&mut out).map_err(|e| format!("release is not gzip: {e}"))?;
+        GzDecoder::new(&gz[..])
+            .read_to_end(&mut out)
+            .map_err(|e| format!("release is not gzip: {e}"))?;
         out
     } else {
         gz
@@ -38,13 +44,24 @@ pub fn encode(release: &Value) -> String {
 }
 
 /// The release Secrets of `release` in `namespace`, newest revision last.
-pub fn release_secrets<'a>(world: &'a crate::world::World, namespace: &'a str, release: &str) -> Vec<&'a Value> {
+pub fn release_secrets<'a>(
+    world: &'a crate::world::World,
+    namespace: &'a str,
+    release: &str,
+) -> Vec<&'a Value> {
     let mut secrets: Vec<&Value> = world
         .kube
         .list("v1/Secret", Some(namespace))
-        .filter(|s| s["metadata"]["labels"]["owner"] == "helm" && s["metadata"]["labels"]["name"] == release)
+        .filter(|s| {
+            s["metadata"]["labels"]["owner"] == "helm" && s["metadata"]["labels"]["name"] == release
+        })
         .collect();
-    secrets.sort_by_key(|s| s["metadata"]["labels"]["version"].as_str().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0));
+    secrets.sort_by_key(|s| {
+        s["metadata"]["labels"]["version"]
+            .as_str()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    });
     secrets
 }
 
@@ -54,7 +71,8 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let release = serde_json::json!({"name": "langfuse", "version": 2, "info": {"status": "deployed"}});
+        let release =
+            serde_json::json!({"name": "langfuse", "version": 2, "info": {"status": "deployed"}});
         assert_eq!(decode(&encode(&release)).unwrap(), release);
     }
 }

@@ -36,8 +36,14 @@ pub fn log_key(namespace: &str, pod: &str, container: &str) -> String {
 
 impl PodLogs {
     pub fn append(&mut self, namespace: &str, pod: &str, container: &str, text: impl Into<String>) {
-        let log = self.containers.entry(log_key(namespace, pod, container)).or_default();
-        log.current.push_back(LogLine { time: crate::clock::wall_time_nanos(), text: text.into() });
+        let log = self
+            .containers
+            .entry(log_key(namespace, pod, container))
+            .or_default();
+        log.current.push_back(LogLine {
+            time: crate::clock::wall_time_nanos(),
+            text: text.into(),
+        });
         while log.current.len() > LINES_PER_CONTAINER {
             log.current.pop_front();
         }
@@ -45,7 +51,10 @@ impl PodLogs {
 
     /// A container restarted: its current lines become the previous instance's.
     pub fn rotate(&mut self, namespace: &str, pod: &str, container: &str) {
-        let log = self.containers.entry(log_key(namespace, pod, container)).or_default();
+        let log = self
+            .containers
+            .entry(log_key(namespace, pod, container))
+            .or_default();
         log.previous = std::mem::take(&mut log.current).into();
     }
 

@@ -4,7 +4,8 @@
 /// The value of a quantity in base units (bytes for storage), or None when malformed.
 pub fn parse_quantity(text: &str) -> Option<f64> {
     let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
         .unwrap_or(text.len());
     let (number, suffix) = text.split_at(split);
     let n: f64 = number.parse().ok()?;

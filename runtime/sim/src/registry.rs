@@ -66,20 +66,32 @@ impl ImageRef {
 
 impl Registry {
     pub fn contains(&self, image: &ImageRef) -> bool {
-        self.repositories.get(&image.repository()).is_some_and(|tags| tags.contains(&image.tag))
+        self.repositories
+            .get(&image.repository())
+            .is_some_and(|tags| tags.contains(&image.tag))
     }
 
     /// Adds `repository:tag` (what a rehearsal `docker push` does).
     pub fn push(&mut self, image: &str) {
         let r = ImageRef::parse(image);
-        self.repositories.entry(r.repository()).or_default().insert(r.tag);
+        self.repositories
+            .entry(r.repository())
+            .or_default()
+            .insert(r.tag);
     }
 
     /// Removes one tag; returns whether it was there.
     pub fn remove(&mut self, image: &str) -> bool {
         let r = ImageRef::parse(image);
-        let removed = self.repositories.get_mut(&r.repository()).is_some_and(|t| t.remove(&r.tag));
-        if self.repositories.get(&r.repository()).is_some_and(|t| t.is_empty()) {
+        let removed = self
+            .repositories
+            .get_mut(&r.repository())
+            .is_some_and(|t| t.remove(&r.tag));
+        if self
+            .repositories
+            .get(&r.repository())
+            .is_some_and(|t| t.is_empty())
+        {
             self.repositories.remove(&r.repository());
         }
         removed
@@ -148,12 +160,21 @@ mod tests {
     #[test]
     fn parses_references() {
         let r = ImageRef::parse("lfrunacr.azurecr.io/langfuse-web:abc1234");
-        assert_eq!((r.host.as_str(), r.path.as_str(), r.tag.as_str()), ("lfrunacr.azurecr.io", "langfuse-web", "abc1234"));
+        assert_eq!(
+            (r.host.as_str(), r.path.as_str(), r.tag.as_str()),
+            ("lfrunacr.azurecr.io", "langfuse-web", "abc1234")
+        );
         let r = ImageRef::parse("bitnami/postgresql:17");
         assert_eq!(r.repository(), "docker.io/bitnami/postgresql");
         let r = ImageRef::parse("redis");
-        assert_eq!((r.repository().as_str(), r.tag.as_str()), ("docker.io/library/redis", "latest"));
+        assert_eq!(
+            (r.repository().as_str(), r.tag.as_str()),
+            ("docker.io/library/redis", "latest")
+        );
         let r = ImageRef::parse("localhost:5000/x");
-        assert_eq!((r.host.as_str(), r.tag.as_str()), ("localhost:5000", "latest"));
+        assert_eq!(
+            (r.host.as_str(), r.tag.as_str()),
+            ("localhost:5000", "latest")
+        );
     }
 }

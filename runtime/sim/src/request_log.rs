@@ -81,7 +81,10 @@ pub struct NewRecord<'a> {
 impl RequestLog {
     /// A log that also appends to `path` (created if missing).
     pub fn with_file(path: &Path) -> std::io::Result<RequestLog> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         let log = RequestLog::default();
         *log.inner.file.lock().unwrap_or_else(|p| p.into_inner()) = Some(file);
         Ok(log)
@@ -101,24 +104,48 @@ impl RequestLog {
             user_agent: r.user_agent.to_string(),
             fault: r.fault,
         };
-        if let Some(file) = self.inner.file.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        if let Some(file) = self
+            .inner
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
             if let Ok(mut line) = serde_json::to_vec(&record) {
                 line.push(b'\n');
                 let _ = file.write_all(&line);
             }
         }
-        self.inner.records.lock().unwrap_or_else(|p| p.into_inner()).push(record);
+        self.inner
+            .records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
     }
 
     /// All records since the last clear.
     pub fn records(&self) -> Vec<RequestRecord> {
-        self.inner.records.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Forgets the in-memory records and truncates the file.
     pub fn clear(&self) {
-        self.inner.records.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        if let Some(file) = self.inner.file.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        self.inner
+            .records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        if let Some(file) = self
+            .inner
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
             let _ = file.set_len(0);
         }
     }

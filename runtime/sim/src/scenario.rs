@@ -34,17 +34,47 @@ use std::path::Path;
 /// The scenarios shipped with lfrun, by name.
 const SHIPPED: &[(&str, &str)] = &[
     ("healthy", include_str!("../scenarios/healthy.yaml")),
-    ("clickhouse-disk-full", include_str!("../scenarios/clickhouse-disk-full.yaml")),
-    ("no-volume-expansion", include_str!("../scenarios/no-volume-expansion.yaml")),
-    ("image-missing", include_str!("../scenarios/image-missing.yaml")),
-    ("db-not-ready", include_str!("../scenarios/db-not-ready.yaml")),
-    ("helm-pending-upgrade", include_str!("../scenarios/helm-pending-upgrade.yaml")),
+    (
+        "clickhouse-disk-full",
+        include_str!("../scenarios/clickhouse-disk-full.yaml"),
+    ),
+    (
+        "no-volume-expansion",
+        include_str!("../scenarios/no-volume-expansion.yaml"),
+    ),
+    (
+        "image-missing",
+        include_str!("../scenarios/image-missing.yaml"),
+    ),
+    (
+        "db-not-ready",
+        include_str!("../scenarios/db-not-ready.yaml"),
+    ),
+    (
+        "helm-pending-upgrade",
+        include_str!("../scenarios/helm-pending-upgrade.yaml"),
+    ),
     ("api-flaky", include_str!("../scenarios/api-flaky.yaml")),
-    ("missing-delegator-role", include_str!("../scenarios/missing-delegator-role.yaml")),
-    ("acr-not-attached", include_str!("../scenarios/acr-not-attached.yaml")),
-    ("oidc-disabled", include_str!("../scenarios/oidc-disabled.yaml")),
-    ("federated-subject-mismatch", include_str!("../scenarios/federated-subject-mismatch.yaml")),
-    ("sso-redirect-mismatch", include_str!("../scenarios/sso-redirect-mismatch.yaml")),
+    (
+        "missing-delegator-role",
+        include_str!("../scenarios/missing-delegator-role.yaml"),
+    ),
+    (
+        "acr-not-attached",
+        include_str!("../scenarios/acr-not-attached.yaml"),
+    ),
+    (
+        "oidc-disabled",
+        include_str!("../scenarios/oidc-disabled.yaml"),
+    ),
+    (
+        "federated-subject-mismatch",
+        include_str!("../scenarios/federated-subject-mismatch.yaml"),
+    ),
+    (
+        "sso-redirect-mismatch",
+        include_str!("../scenarios/sso-redirect-mismatch.yaml"),
+    ),
     ("empty", include_str!("../scenarios/empty.yaml")),
 ];
 
@@ -155,13 +185,24 @@ fn default_storage_classes() -> Vec<StorageClassSpec> {
         provisioner: provisioner.into(),
         default,
         allow_volume_expansion: true,
-        volume_binding_mode: if provisioner == "disk.csi.azure.com" { "WaitForFirstConsumer".into() } else { "Immediate".into() },
+        volume_binding_mode: if provisioner == "disk.csi.azure.com" {
+            "WaitForFirstConsumer".into()
+        } else {
+            "Immediate".into()
+        },
         reclaim_policy: "Delete".into(),
-        parameters: [("skuname".to_string(), sku.to_string())].into_iter().collect(),
+        parameters: [("skuname".to_string(), sku.to_string())]
+            .into_iter()
+            .collect(),
     };
     vec![
         class("managed-csi", "disk.csi.azure.com", true, "StandardSSD_LRS"),
-        class("managed-csi-premium", "disk.csi.azure.com", false, "Premium_LRS"),
+        class(
+            "managed-csi-premium",
+            "disk.csi.azure.com",
+            false,
+            "Premium_LRS",
+        ),
         class("azurefile-csi", "file.csi.azure.com", false, "Standard_LRS"),
     ]
 }
@@ -175,14 +216,20 @@ pub fn load(name_or_path: &str) -> Result<Scenario, SimError> {
             if !path.exists() {
                 return Err(SimError::Scenario {
                     name: name_or_path.into(),
-                    message: format!("no such scenario (shipped: {}) and no such file", scenario_names().join(", ")),
+                    message: format!(
+                        "no such scenario (shipped: {}) and no such file",
+                        scenario_names().join(", ")
+                    ),
                 });
             }
             let text = std::fs::read_to_string(path).map_err(|e| SimError::io(path, e))?;
             (text, path.display().to_string())
         }
     };
-    serde_yaml::from_str(&text).map_err(|e| SimError::Scenario { name: origin, message: e.to_string() })
+    serde_yaml::from_str(&text).map_err(|e| SimError::Scenario {
+        name: origin,
+        message: e.to_string(),
+    })
 }
 
 fn node(name: &str, index: u32, vm_size: &str, version: &str) -> serde_json::Value {
@@ -226,7 +273,10 @@ fn node(name: &str, index: u32, vm_size: &str, version: &str) -> serde_json::Val
 
 /// The world a scenario starts from (before any deploy).
 pub fn build_world(scenario: &Scenario) -> Result<World, SimError> {
-    let bad = |message: String| SimError::Scenario { name: scenario.name.clone(), message };
+    let bad = |message: String| SimError::Scenario {
+        name: scenario.name.clone(),
+        message,
+    };
     let mut world = World::empty(&scenario.name);
     let c = &scenario.cluster;
     world.cluster.kubernetes_version = c.kubernetes_version.clone();
@@ -235,18 +285,35 @@ pub fn build_world(scenario: &Scenario) -> Result<World, SimError> {
     for image in &c.registry {
         world.registry.push(image);
     }
-    let mut namespaces = vec!["default".to_string(), "kube-system".into(), "kube-public".into(), "kube-node-lease".into()];
+    let mut namespaces = vec![
+        "default".to_string(),
+        "kube-system".into(),
+        "kube-public".into(),
+        "kube-node-lease".into(),
+    ];
     namespaces.extend(c.namespaces.iter().cloned());
     for ns in namespaces {
         if world.kube.get("v1/Namespace", "", &ns).is_none() {
-            create_internal(&mut world, "v1/Namespace", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+            create_internal(
+                &mut world,
+                "v1/Namespace",
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            );
         }
     }
     for i in 0..c.nodes {
         let name = format!("aks-nodepool1-{}-vmss{:06}", 12345678, i);
-        create_internal(&mut world, "v1/Node", node(&name, i, &c.node_vm_size, &c.kubernetes_version));
+        create_internal(
+            &mut world,
+            "v1/Node",
+            node(&name, i, &c.node_vm_size, &c.kubernetes_version),
+        );
     }
-    for sc in c.storage_classes.clone().unwrap_or_else(default_storage_classes) {
+    for sc in c
+        .storage_classes
+        .clone()
+        .unwrap_or_else(default_storage_classes)
+    {
         let mut object = json!({
             "apiVersion": "storage.k8s.io/v1",
             "kind": "StorageClass",
@@ -258,16 +325,22 @@ pub fn build_world(scenario: &Scenario) -> Result<World, SimError> {
             "allowVolumeExpansion": sc.allow_volume_expansion,
         });
         if sc.default {
-            object["metadata"]["annotations"] = json!({"storageclass.kubernetes.io/is-default-class": "true"});
+            object["metadata"]["annotations"] =
+                json!({"storageclass.kubernetes.io/is-default-class": "true"});
         }
         create_internal(&mut world, "storage.k8s.io/v1/StorageClass", object);
     }
     for manifest in &c.objects {
-        let object: serde_json::Value = serde_json::to_value(manifest).map_err(|e| bad(format!("cluster.objects: {e}")))?;
+        let object: serde_json::Value =
+            serde_json::to_value(manifest).map_err(|e| bad(format!("cluster.objects: {e}")))?;
         let api_version = object["apiVersion"].as_str().unwrap_or("");
         let kind = object["kind"].as_str().unwrap_or("");
-        let rt = crate::kube::resources::find_by_kind(&world, api_version, kind)
-            .ok_or_else(|| bad(format!("cluster.objects: unknown kind {api_version}/{kind}")))?;
+        let rt =
+            crate::kube::resources::find_by_kind(&world, api_version, kind).ok_or_else(|| {
+                bad(format!(
+                    "cluster.objects: unknown kind {api_version}/{kind}"
+                ))
+            })?;
         let mut object = object;
         if rt.namespaced && object["metadata"]["namespace"].is_null() {
             object["metadata"]["namespace"] = json!("default");

@@ -89,7 +89,12 @@ impl Sim {
         dir.create()?;
         if opts.attach {
             if let Some(info) = attachable(&dir).await {
-                let sim = Sim { dir, kube_url: info.kube_url, kubeconfig: info.kubeconfig, owned: None };
+                let sim = Sim {
+                    dir,
+                    kube_url: info.kube_url,
+                    kubeconfig: info.kubeconfig,
+                    owned: None,
+                };
                 if let Some(name) = &opts.scenario {
                     sim.reset_to(name).await?;
                 }
@@ -105,7 +110,12 @@ impl Sim {
             }
             if opts.attach {
                 if let Some(info) = attachable(&dir).await {
-                    let sim = Sim { dir, kube_url: info.kube_url, kubeconfig: info.kubeconfig, owned: None };
+                    let sim = Sim {
+                        dir,
+                        kube_url: info.kube_url,
+                        kubeconfig: info.kubeconfig,
+                        owned: None,
+                    };
                     if let Some(name) = &opts.scenario {
                         sim.reset_to(name).await?;
                     }
@@ -115,7 +125,10 @@ impl Sim {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let Some(lock) = lock else {
-            let who = dir.read_serve_info().map(|i| format!(" (pid {}, {})", i.pid, i.mode)).unwrap_or_default();
+            let who = dir
+                .read_serve_info()
+                .map(|i| format!(" (pid {}, {})", i.pid, i.mode))
+                .unwrap_or_default();
             return Err(SimError::Locked {
                 path: dir.lock_file(),
                 message: format!("another lfrun process is using this rehearsal state{who}; wait for it to finish or stop it"),
@@ -135,15 +148,28 @@ impl Sim {
         let world = SharedWorld::new(world);
         if opts.scenario.is_some() || opts.fresh {
             // a fresh world replaces the old state at once
-            dir.save_bytes(&world.snapshot().map_err(|e| SimError::Corrupt { path: dir.state_file(), message: e.to_string() })?)?;
+            dir.save_bytes(&world.snapshot().map_err(|e| SimError::Corrupt {
+                path: dir.state_file(),
+                message: e.to_string(),
+            })?)?;
             let _ = std::fs::remove_file(dir.requests_file());
         }
-        let log = RequestLog::with_file(&dir.requests_file()).map_err(|e| SimError::io(dir.requests_file(), e))?;
+        let log = RequestLog::with_file(&dir.requests_file())
+            .map_err(|e| SimError::io(dir.requests_file(), e))?;
         let faults = Arc::new(ApiFaults::default());
 
         let address = format!("127.0.0.1:{}", opts.port.unwrap_or(0));
-        let listener = tokio::net::TcpListener::bind(&address).await.map_err(|e| SimError::Bind { address: address.clone(), source: e })?;
-        let local = listener.local_addr().map_err(|e| SimError::Bind { address: address.clone(), source: e })?;
+        let listener =
+            tokio::net::TcpListener::bind(&address)
+                .await
+                .map_err(|e| SimError::Bind {
+                    address: address.clone(),
+                    source: e,
+                })?;
+        let local = listener.local_addr().map_err(|e| SimError::Bind {
+            address: address.clone(),
+            source: e,
+        })?;
         let kube_url = format!("http://{local}");
         let kubeconfig = dir.kubeconfig();
         StateDir::write_kubeconfig(&kubeconfig, &kube_url)?;
@@ -153,7 +179,11 @@ impl Sim {
             log: log.clone(),
             faults: faults.clone(),
             address: local.to_string(),
-            control: Arc::new(ControlApi { world: world.clone(), log: log.clone(), faults }),
+            control: Arc::new(ControlApi {
+                world: world.clone(),
+                log: log.clone(),
+                faults,
+            }),
         };
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
@@ -170,20 +200,45 @@ impl Sim {
                 tracing::error!("rehearsal API server stopped: {e}");
             }
         }));
-        tasks.push(tokio::spawn(crate::controllers::run_loop(world.clone(), stop_rx.clone())));
-        tasks.push(tokio::spawn(persist_loop(world.clone(), dir.clone(), stop_rx.clone())));
-        tasks.push(crate::azure::start_in_sim(world.clone(), &dir.path, &kubeconfig, stop_rx.clone()).await?);
+        tasks.push(tokio::spawn(crate::controllers::run_loop(
+            world.clone(),
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(persist_loop(
+            world.clone(),
+            dir.clone(),
+            stop_rx.clone(),
+        )));
+        tasks.push(
+            crate::azure::start_in_sim(world.clone(), &dir.path, &kubeconfig, stop_rx.clone())
+                .await?,
+        );
         tokio::task::spawn_blocking(crate::kube::openapi::warm_up);
 
         dir.write_serve_info(&ServeInfo {
             pid: std::process::id(),
-            mode: if opts.serve { "serve".into() } else { "embedded".into() },
+            mode: if opts.serve {
+                "serve".into()
+            } else {
+                "embedded".into()
+            },
             kube_url: kube_url.clone(),
             kubeconfig: kubeconfig.clone(),
             started: crate::clock::wall_time(),
             extra: Default::default(),
         })?;
-        Ok(Sim { dir, kube_url, kubeconfig, owned: Some(Owned { world, log, stop, tasks, _lock: lock }) })
+        Ok(Sim {
+            dir,
+            kube_url,
+            kubeconfig,
+            owned: Some(Owned {
+                world,
+                log,
+                stop,
+                tasks,
+                _lock: lock,
+            }),
+        })
     }
 
     /// `http://127.0.0.1:<port>`
@@ -217,11 +272,15 @@ impl Sim {
 
     async fn control(&self, method: &str, path: &str) -> Result<serde_json::Value, SimError> {
         let (status, body) = crate::remote::request(&self.kube_url, method, path, b"").await?;
-        let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
         if status >= 400 {
             return Err(SimError::Remote {
                 url: format!("{}{path}", self.kube_url),
-                message: value["message"].as_str().map(String::from).unwrap_or_else(|| format!("HTTP {status}")),
+                message: value["message"]
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| format!("HTTP {status}")),
             });
         }
         Ok(value)
@@ -233,7 +292,10 @@ impl Sim {
             Some(o) => Ok(o.log.records()),
             None => {
                 let v = self.control("GET", "/_sim/requests").await?;
-                serde_json::from_value(v).map_err(|e| SimError::Remote { url: self.kube_url.clone(), message: e.to_string() })
+                serde_json::from_value(v).map_err(|e| SimError::Remote {
+                    url: self.kube_url.clone(),
+                    message: e.to_string(),
+                })
             }
         }
     }
@@ -243,7 +305,9 @@ impl Sim {
     pub async fn deploy_pending(&self) -> Result<bool, SimError> {
         match &self.owned {
             Some(o) => Ok(o.world.read(|w| w.deploy_pending)),
-            None => Ok(self.control("GET", "/_sim/info").await?["deploy_pending"].as_bool().unwrap_or(false)),
+            None => Ok(self.control("GET", "/_sim/info").await?["deploy_pending"]
+                .as_bool()
+                .unwrap_or(false)),
         }
     }
 
@@ -251,13 +315,23 @@ impl Sim {
     pub async fn apply_faults(&self) -> Result<Vec<String>, SimError> {
         match &self.owned {
             Some(o) => {
-                let applied = o.world.write(crate::faults::apply_pending).map_err(|m| SimError::Scenario { name: o.world.read(|w| w.scenario.clone()), message: m })?;
+                let applied = o.world.write(crate::faults::apply_pending).map_err(|m| {
+                    SimError::Scenario {
+                        name: o.world.read(|w| w.scenario.clone()),
+                        message: m,
+                    }
+                })?;
                 o.world.wake_controllers();
                 Ok(applied)
             }
             None => {
                 let v = self.control("POST", "/_sim/faults/apply").await?;
-                Ok(v["applied"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(String::from)).collect())
+                Ok(v["applied"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect())
             }
         }
     }
@@ -270,7 +344,13 @@ impl Sim {
                 o.world.wake_controllers();
                 Ok(())
             }
-            None => self.control("POST", &format!("/_sim/registry?image={}", encode_query(image))).await.map(|_| ()),
+            None => self
+                .control(
+                    "POST",
+                    &format!("/_sim/registry?image={}", encode_query(image)),
+                )
+                .await
+                .map(|_| ()),
         }
     }
 
@@ -282,7 +362,13 @@ impl Sim {
                 o.world.wake_controllers();
                 Ok(())
             }
-            None => self.control("POST", &format!("/_sim/clock/advance?seconds={}", by.as_secs_f64())).await.map(|_| ()),
+            None => self
+                .control(
+                    "POST",
+                    &format!("/_sim/clock/advance?seconds={}", by.as_secs_f64()),
+                )
+                .await
+                .map(|_| ()),
         }
     }
 
@@ -295,7 +381,13 @@ impl Sim {
                 o.log.clear();
                 Ok(())
             }
-            None => self.control("POST", &format!("/_sim/reset?scenario={}", encode_query(scenario_name))).await.map(|_| ()),
+            None => self
+                .control(
+                    "POST",
+                    &format!("/_sim/reset?scenario={}", encode_query(scenario_name)),
+                )
+                .await
+                .map(|_| ()),
         }
     }
 
@@ -306,14 +398,23 @@ impl Sim {
 
     /// Stops serving (if this process serves) after saving the world; a no-op when attached.
     pub async fn shutdown(mut self) -> Result<(), SimError> {
-        let Some(owned) = self.owned.take() else { return Ok(()) };
+        let Some(owned) = self.owned.take() else {
+            return Ok(());
+        };
         let _ = owned.stop.send(true);
         for task in owned.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
-        let bytes = owned.world.snapshot().map_err(|e| SimError::Corrupt { path: self.dir.state_file(), message: e.to_string() })?;
+        let bytes = owned.world.snapshot().map_err(|e| SimError::Corrupt {
+            path: self.dir.state_file(),
+            message: e.to_string(),
+        })?;
         self.dir.save_bytes(&bytes)?;
-        if self.dir.read_serve_info().is_some_and(|i| i.pid == std::process::id()) {
+        if self
+            .dir
+            .read_serve_info()
+            .is_some_and(|i| i.pid == std::process::id())
+        {
             self.dir.remove_serve_info();
         }
         Ok(())
@@ -327,7 +428,11 @@ impl Drop for Sim {
             if let Ok(bytes) = owned.world.snapshot() {
                 let _ = self.dir.save_bytes(&bytes);
             }
-            if self.dir.read_serve_info().is_some_and(|i| i.pid == std::process::id()) {
+            if self
+                .dir
+                .read_serve_info()
+                .is_some_and(|i| i.pid == std::process::id())
+            {
                 self.dir.remove_serve_info();
             }
         }
@@ -337,14 +442,20 @@ impl Drop for Sim {
 fn encode_query(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
 }
 
 /// Saves the world at most every 100 ms while it changes.
-async fn persist_loop(world: SharedWorld, dir: StateDir, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn persist_loop(
+    world: SharedWorld,
+    dir: StateDir,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(100)) => {}
@@ -374,12 +485,23 @@ pub async fn reset(state_dir: &Path, scenario_name: Option<&str>) -> Result<(), 
     dir.create()?;
     let scenario = scenario::load(name)?;
     if let Some(info) = attachable(&dir).await {
-        let sim = Sim { dir, kube_url: info.kube_url, kubeconfig: info.kubeconfig, owned: None };
+        let sim = Sim {
+            dir,
+            kube_url: info.kube_url,
+            kubeconfig: info.kubeconfig,
+            owned: None,
+        };
         return sim.reset_to(name).await;
     }
     let Some(_lock) = dir.try_lock()? else {
-        let who = dir.read_serve_info().map(|i| format!(" (pid {})", i.pid)).unwrap_or_default();
-        return Err(SimError::Locked { path: dir.lock_file(), message: format!("another lfrun process is using this rehearsal state{who}") });
+        let who = dir
+            .read_serve_info()
+            .map(|i| format!(" (pid {})", i.pid))
+            .unwrap_or_default();
+        return Err(SimError::Locked {
+            path: dir.lock_file(),
+            message: format!("another lfrun process is using this rehearsal state{who}"),
+        });
     };
     let world: World = scenario::build_world(&scenario)?;
     dir.save_world(&world)?;

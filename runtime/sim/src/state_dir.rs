@@ -59,7 +59,12 @@ impl StateDir {
     /// Takes the dir's lock without waiting; None when another process holds it.
     pub fn try_lock(&self) -> Result<Option<File>, SimError> {
         let path = self.lock_file();
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| SimError::io(&path, e))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| SimError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -75,11 +80,17 @@ impl StateDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(SimError::io(&path, e)),
         };
-        let world: World = serde_json::from_slice(&bytes).map_err(|e| SimError::Corrupt { path: path.clone(), message: format!("not a rehearsal state file: {e}") })?;
+        let world: World = serde_json::from_slice(&bytes).map_err(|e| SimError::Corrupt {
+            path: path.clone(),
+            message: format!("not a rehearsal state file: {e}"),
+        })?;
         if world.format != STATE_FORMAT {
             return Err(SimError::Corrupt {
                 path,
-                message: format!("written in state format {}, this lfrun reads format {STATE_FORMAT}", world.format),
+                message: format!(
+                    "written in state format {}, this lfrun reads format {STATE_FORMAT}",
+                    world.format
+                ),
             });
         }
         Ok(Some(world))
@@ -94,7 +105,10 @@ impl StateDir {
     }
 
     pub fn save_world(&self, world: &World) -> Result<(), SimError> {
-        let bytes = serde_json::to_vec(world).map_err(|e| SimError::Corrupt { path: self.state_file(), message: e.to_string() })?;
+        let bytes = serde_json::to_vec(world).map_err(|e| SimError::Corrupt {
+            path: self.state_file(),
+            message: e.to_string(),
+        })?;
         self.save_bytes(&bytes)
     }
 

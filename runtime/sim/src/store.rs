@@ -86,7 +86,11 @@ pub fn type_key(api_version: &str, kind: &str) -> String {
 }
 
 pub fn meta_str<'a>(object: &'a Value, field: &str) -> &'a str {
-    object.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+    object
+        .get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn name_of(object: &Value) -> &str {
@@ -139,7 +143,9 @@ fn spec_changed(old: &Value, new: &Value) -> bool {
 
 impl ObjectStore {
     pub fn get(&self, type_key: &str, namespace: &str, name: &str) -> Option<&Value> {
-        self.objects.get(type_key)?.get(&object_key(namespace, name))
+        self.objects
+            .get(type_key)?
+            .get(&object_key(namespace, name))
     }
 
     /// Objects of one type, in key order; `namespace: None` means all namespaces.
@@ -204,7 +210,11 @@ impl ObjectStore {
     /// `generation` when anything outside metadata and status changed.
     pub fn replace(&mut self, type_key: &str, mut object: Value) -> Value {
         let key = object_key(namespace_of(&object), name_of(&object));
-        let old = self.objects.get(type_key).and_then(|m| m.get(&key)).cloned();
+        let old = self
+            .objects
+            .get(type_key)
+            .and_then(|m| m.get(&key))
+            .cloned();
         let rv = self.bump();
         {
             let meta = ensure_object(&mut object, "metadata");
@@ -235,11 +245,19 @@ impl ObjectStore {
 
     fn put(&mut self, type_key: &str, object: Value, rv: u64, kind: ChangeKind) -> Value {
         let key = object_key(namespace_of(&object), name_of(&object));
-        let previous = self.objects.entry(type_key.to_string()).or_default().insert(key, object.clone());
+        let previous = self
+            .objects
+            .entry(type_key.to_string())
+            .or_default()
+            .insert(key, object.clone());
         self.pending.push(Change {
             resource_version: rv,
             type_key: type_key.to_string(),
-            kind: if previous.is_some() { ChangeKind::Modified } else { kind },
+            kind: if previous.is_some() {
+                ChangeKind::Modified
+            } else {
+                kind
+            },
             object: Arc::new(object.clone()),
             previous: previous.map(Arc::new),
         });

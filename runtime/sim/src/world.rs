@@ -134,7 +134,10 @@ impl SharedWorld {
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {
-        self.inner.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Reads the world.
@@ -189,7 +192,10 @@ impl SharedWorld {
     /// keep increasing so clients never see one go backwards; open watches end.
     pub fn replace(&self, mut world: World) {
         let mut current = self.lock();
-        world.kube.resource_version = world.kube.resource_version.max(current.kube.resource_version + 1);
+        world.kube.resource_version = world
+            .kube
+            .resource_version
+            .max(current.kube.resource_version + 1);
         world.kube.reset_history();
         world.clock.resume(current.clock.scale());
         *current = world;
@@ -230,11 +236,19 @@ impl SharedWorld {
     /// Installs the policy deciding whether the kubelet may pull from private registries
     /// (the Azure rehearsal: AcrPull for the kubelet identity).
     pub fn set_private_registry_access(&self, access: Arc<dyn PrivateRegistryAccess>) {
-        *self.inner.pull_access.write().unwrap_or_else(|p| p.into_inner()) = access;
+        *self
+            .inner
+            .pull_access
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = access;
         self.wake_controllers();
     }
 
     pub fn private_registry_access(&self) -> Arc<dyn PrivateRegistryAccess> {
-        self.inner.pull_access.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .pull_access
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }

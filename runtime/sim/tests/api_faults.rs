@@ -12,7 +12,12 @@ async fn run_sequence() -> (Vec<u16>, Vec<String>, TestSim) {
     let mut created = Vec::new();
     for i in 0..60 {
         let name = format!("cm-{i}");
-        let r = t.post("/api/v1/namespaces/default/configmaps", &json!({"metadata": {"name": name}})).await;
+        let r = t
+            .post(
+                "/api/v1/namespaces/default/configmaps",
+                &json!({"metadata": {"name": name}}),
+            )
+            .await;
         statuses.push(r.status);
         if r.status == 201 {
             created.push(name);
@@ -31,7 +36,10 @@ async fn flaky_api_is_deterministic_and_never_half_applies() {
     let (second, _, _t2) = run_sequence().await;
     assert_eq!(first, second, "the same requests meet the same faults");
     assert!(first.contains(&429) && first.contains(&500), "{first:?}");
-    assert!(first.iter().filter(|s| **s == 201).count() > 30, "{first:?}");
+    assert!(
+        first.iter().filter(|s| **s == 201).count() > 30,
+        "{first:?}"
+    );
 
     // exactly the successful creates exist: failed ones were not applied
     let listed: Vec<String> = {
@@ -39,7 +47,14 @@ async fn flaky_api_is_deterministic_and_never_half_applies() {
         for _ in 0..20 {
             let r = t.get("/api/v1/namespaces/default/configmaps").await;
             if r.status == 200 {
-                names = Some(r.body["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap().to_string()).collect::<Vec<_>>());
+                names = Some(
+                    r.body["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+                        .collect::<Vec<_>>(),
+                );
                 break;
             }
         }
@@ -47,7 +62,10 @@ async fn flaky_api_is_deterministic_and_never_half_applies() {
     };
     let mut want = created.clone();
     want.sort();
-    let mut got: Vec<String> = listed.into_iter().filter(|n| n.starts_with("cm-")).collect();
+    let mut got: Vec<String> = listed
+        .into_iter()
+        .filter(|n| n.starts_with("cm-"))
+        .collect();
     got.sort();
     assert_eq!(got, want);
 
@@ -55,7 +73,12 @@ async fn flaky_api_is_deterministic_and_never_half_applies() {
     let failed_index = first.iter().position(|s| *s != 201).unwrap();
     let mut ok = false;
     for _ in 0..10 {
-        let r = t.post("/api/v1/namespaces/default/configmaps", &json!({"metadata": {"name": format!("cm-{failed_index}")}})).await;
+        let r = t
+            .post(
+                "/api/v1/namespaces/default/configmaps",
+                &json!({"metadata": {"name": format!("cm-{failed_index}")}}),
+            )
+            .await;
         if r.status == 201 {
             ok = true;
             break;
@@ -67,6 +90,13 @@ async fn flaky_api_is_deterministic_and_never_half_applies() {
         assert_eq!(t.get("/version").await.status, 200);
         assert_eq!(t.get("/_sim/info").await.status, 200);
     }
-    let faults: Vec<_> = t.sim.requests().await.unwrap().into_iter().filter(|r| r.fault.is_some()).collect();
+    let faults: Vec<_> = t
+        .sim
+        .requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.fault.is_some())
+        .collect();
     assert!(!faults.is_empty());
 }

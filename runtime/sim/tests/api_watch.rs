@@ -15,7 +15,9 @@ async fn events(t: &TestSim, path: &str, n: usize) -> Vec<Value> {
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while out.len() < n {
-        let Ok(chunk) = tokio::time::timeout_at(deadline, stream.next()).await else { break };
+        let Ok(chunk) = tokio::time::timeout_at(deadline, stream.next()).await else {
+            break;
+        };
         let Some(Ok(chunk)) = chunk else { break };
         buf.extend_from_slice(&chunk);
         while let Some(i) = buf.iter().position(|b| *b == b'\n') {
@@ -34,7 +36,8 @@ fn cm(name: &str, app: &str) -> Value {
 async fn watch_sends_existing_then_changes() {
     let t = start("empty").await;
     t.post("/api/v1/namespaces", &namespace("w")).await;
-    t.post("/api/v1/namespaces/w/configmaps", &cm("one", "x")).await;
+    t.post("/api/v1/namespaces/w/configmaps", &cm("one", "x"))
+        .await;
     let path = "/api/v1/namespaces/w/configmaps?watch=1&labelSelector=app%3Dx";
     let watcher = {
         let url = t.url(path);
@@ -53,16 +56,42 @@ async fn watch_sends_existing_then_changes() {
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    t.post("/api/v1/namespaces/w/configmaps", &cm("two", "x")).await;
-    t.post("/api/v1/namespaces/w/configmaps", &cm("other", "y")).await;
-    t.patch("/api/v1/namespaces/w/configmaps/two", "application/merge-patch+json", r#"{"data":{"n":"2"}}"#).await;
+    t.post("/api/v1/namespaces/w/configmaps", &cm("two", "x"))
+        .await;
+    t.post("/api/v1/namespaces/w/configmaps", &cm("other", "y"))
+        .await;
+    t.patch(
+        "/api/v1/namespaces/w/configmaps/two",
+        "application/merge-patch+json",
+        r#"{"data":{"n":"2"}}"#,
+    )
+    .await;
     t.delete("/api/v1/namespaces/w/configmaps/one").await;
     let text = watcher.await.unwrap();
-    let evs: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let summary: Vec<(String, String)> = evs.iter().map(|e| (e["type"].as_str().unwrap().to_string(), e["object"]["metadata"]["name"].as_str().unwrap().to_string())).collect();
+    let evs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(String, String)> = evs
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["object"]["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
     assert_eq!(
         summary,
-        vec![("ADDED".into(), "one".into()), ("ADDED".into(), "two".into()), ("MODIFIED".into(), "two".into()), ("DELETED".into(), "one".into())]
+        vec![
+            ("ADDED".into(), "one".into()),
+            ("ADDED".into(), "two".into()),
+            ("MODIFIED".into(), "two".into()),
+            ("DELETED".into(), "one".into())
+        ]
     );
 }
 
@@ -70,16 +99,51 @@ async fn watch_sends_existing_then_changes() {
 async fn watch_resumes_from_a_resource_version() {
     let t = start("empty").await;
     t.post("/api/v1/namespaces", &namespace("w")).await;
-    let first = t.post("/api/v1/namespaces/w/configmaps", &cm("a", "x")).await;
-    let rv = first.body["metadata"]["resourceVersion"].as_str().unwrap().to_string();
-    t.post("/api/v1/namespaces/w/configmaps", &cm("b", "x")).await;
-    t.patch("/api/v1/namespaces/w/configmaps/a", "application/merge-patch+json", r#"{"data":{"n":"9"}}"#).await;
-    let evs = events(&t, &format!("/api/v1/namespaces/w/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"), 2).await;
+    let first = t
+        .post("/api/v1/namespaces/w/configmaps", &cm("a", "x"))
+        .await;
+    let rv = first.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.post("/api/v1/namespaces/w/configmaps", &cm("b", "x"))
+        .await;
+    t.patch(
+        "/api/v1/namespaces/w/configmaps/a",
+        "application/merge-patch+json",
+        r#"{"data":{"n":"9"}}"#,
+    )
+    .await;
+    let evs = events(
+        &t,
+        &format!(
+            "/api/v1/namespaces/w/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"
+        ),
+        2,
+    )
+    .await;
     assert_eq!(evs.len(), 2);
-    assert_eq!((evs[0]["type"].as_str(), evs[0]["object"]["metadata"]["name"].as_str()), (Some("ADDED"), Some("b")));
-    assert_eq!((evs[1]["type"].as_str(), evs[1]["object"]["data"]["n"].as_str()), (Some("MODIFIED"), Some("9")));
+    assert_eq!(
+        (
+            evs[0]["type"].as_str(),
+            evs[0]["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("b"))
+    );
+    assert_eq!(
+        (
+            evs[1]["type"].as_str(),
+            evs[1]["object"]["data"]["n"].as_str()
+        ),
+        (Some("MODIFIED"), Some("9"))
+    );
     // timeoutSeconds ends the stream
-    let done = events(&t, "/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=999999999&timeoutSeconds=1", 100).await;
+    let done = events(
+        &t,
+        "/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=999999999&timeoutSeconds=1",
+        100,
+    )
+    .await;
     assert!(done.is_empty());
 }
 
@@ -87,16 +151,28 @@ async fn watch_resumes_from_a_resource_version() {
 async fn watch_list_and_label_changes() {
     let t = start("empty").await;
     t.post("/api/v1/namespaces", &namespace("w")).await;
-    t.post("/api/v1/namespaces/w/configmaps", &cm("a", "x")).await;
+    t.post("/api/v1/namespaces/w/configmaps", &cm("a", "x"))
+        .await;
     // sendInitialEvents: existing objects, then a bookmark marking their end
     let evs = events(&t, "/api/v1/namespaces/w/configmaps?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1", 2).await;
     assert_eq!(evs[0]["type"], "ADDED");
     assert_eq!(evs[1]["type"], "BOOKMARK");
-    assert_eq!(evs[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+    assert_eq!(
+        evs[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
 
     // an object that stops matching the selector is DELETED for this watcher
-    let rv = t.get("/api/v1/namespaces/w/configmaps").await.body["metadata"]["resourceVersion"].as_str().unwrap().to_string();
-    t.patch("/api/v1/namespaces/w/configmaps/a", "application/merge-patch+json", r#"{"metadata":{"labels":{"app":"moved"}}}"#).await;
+    let rv = t.get("/api/v1/namespaces/w/configmaps").await.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.patch(
+        "/api/v1/namespaces/w/configmaps/a",
+        "application/merge-patch+json",
+        r#"{"metadata":{"labels":{"app":"moved"}}}"#,
+    )
+    .await;
     let evs = events(&t, &format!("/api/v1/namespaces/w/configmaps?watch=1&labelSelector=app%3Dx&resourceVersion={rv}&timeoutSeconds=1"), 1).await;
     assert_eq!(evs[0]["type"], "DELETED");
 }

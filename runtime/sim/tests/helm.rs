@@ -20,42 +20,115 @@ async fn lifecycle(t: &TestSim, helm: &Path, ns: &str) {
     macro_rules! h {
         ($($arg:expr),* $(,)?) => { run_ok(helm, &kc, &[$($arg),*], &scratch).await };
     }
-    let out = h!("install", "langfuse", chart, "-n", ns, "--create-namespace", "-f", values);
+    let out = h!(
+        "install",
+        "langfuse",
+        chart,
+        "-n",
+        ns,
+        "--create-namespace",
+        "-f",
+        values
+    );
     assert!(out.contains("STATUS: deployed"), "{out}");
     for d in ["langfuse-web", "langfuse-worker"] {
-        t.wait_for(&format!("/apis/apps/v1/namespaces/{ns}/deployments/{d}"), d, |d| d["status"]["availableReplicas"] == 1).await;
+        t.wait_for(
+            &format!("/apis/apps/v1/namespaces/{ns}/deployments/{d}"),
+            d,
+            |d| d["status"]["availableReplicas"] == 1,
+        )
+        .await;
     }
-    let out = h!("upgrade", "langfuse", chart, "-n", ns, "-f", values, "--set", "langfuse.web.image.tag=3.225.0", "--set", "langfuse.worker.image.tag=3.225.0");
+    let out = h!(
+        "upgrade",
+        "langfuse",
+        chart,
+        "-n",
+        ns,
+        "-f",
+        values,
+        "--set",
+        "langfuse.web.image.tag=3.225.0",
+        "--set",
+        "langfuse.worker.image.tag=3.225.0"
+    );
     assert!(out.contains("REVISION: 2"), "{out}");
     let history = h!("history", "langfuse", "-n", ns);
-    assert!(history.lines().nth(1).unwrap().contains("superseded"), "{history}");
-    assert!(history.lines().nth(2).unwrap().contains("deployed"), "{history}");
+    assert!(
+        history.lines().nth(1).unwrap().contains("superseded"),
+        "{history}"
+    );
+    assert!(
+        history.lines().nth(2).unwrap().contains("deployed"),
+        "{history}"
+    );
     let status = h!("status", "langfuse", "-n", ns);
-    assert!(status.contains("STATUS: deployed") && status.contains("REVISION: 2"), "{status}");
+    assert!(
+        status.contains("STATUS: deployed") && status.contains("REVISION: 2"),
+        "{status}"
+    );
     let values_out = h!("get", "values", "langfuse", "-n", ns);
-    assert!(values_out.contains("tag: 3.225.0") || values_out.contains("tag: \"3.225.0\""), "{values_out}");
+    assert!(
+        values_out.contains("tag: 3.225.0") || values_out.contains("tag: \"3.225.0\""),
+        "{values_out}"
+    );
     // the new images are not in the rehearsal registry: the rollout cannot finish
-    let d = t.get(&format!("/apis/apps/v1/namespaces/{ns}/deployments/langfuse-web")).await.body;
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "lfrunacr.azurecr.io/langfuse-web:3.225.0");
-    t.wait_for(&format!("/api/v1/namespaces/{ns}/pods?labelSelector=app.kubernetes.io%2Fcomponent%3Dweb"), "pull failure", |l| {
-        l["items"].as_array().unwrap().iter().any(|p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"].as_str().is_some_and(|r| r.contains("ImagePull")))
-    })
+    let d = t
+        .get(&format!(
+            "/apis/apps/v1/namespaces/{ns}/deployments/langfuse-web"
+        ))
+        .await
+        .body;
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "lfrunacr.azurecr.io/langfuse-web:3.225.0"
+    );
+    t.wait_for(
+        &format!("/api/v1/namespaces/{ns}/pods?labelSelector=app.kubernetes.io%2Fcomponent%3Dweb"),
+        "pull failure",
+        |l| {
+            l["items"].as_array().unwrap().iter().any(|p| {
+                p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("ImagePull"))
+            })
+        },
+    )
     .await;
     let out = h!("rollback", "langfuse", "1", "-n", ns);
     assert!(out.contains("Rollback was a success"), "{out}");
     let history = h!("history", "langfuse", "-n", ns);
-    assert!(history.lines().nth(3).unwrap().contains("Rollback to 1"), "{history}");
-    t.wait_for(&format!("/apis/apps/v1/namespaces/{ns}/deployments/langfuse-web"), "rolled back", |d| {
-        d["spec"]["template"]["spec"]["containers"][0]["image"] == "lfrunacr.azurecr.io/langfuse-web:3.224.1"
-            && d["status"]["updatedReplicas"] == 1
-            && d["status"]["availableReplicas"] == 1
-            && d["status"]["replicas"] == 1
-    })
+    assert!(
+        history.lines().nth(3).unwrap().contains("Rollback to 1"),
+        "{history}"
+    );
+    t.wait_for(
+        &format!("/apis/apps/v1/namespaces/{ns}/deployments/langfuse-web"),
+        "rolled back",
+        |d| {
+            d["spec"]["template"]["spec"]["containers"][0]["image"]
+                == "lfrunacr.azurecr.io/langfuse-web:3.224.1"
+                && d["status"]["updatedReplicas"] == 1
+                && d["status"]["availableReplicas"] == 1
+                && d["status"]["replicas"] == 1
+        },
+    )
     .await;
     // release storage: labelled secrets with base64(gzip(JSON))
-    let secrets = t.get(&format!("/api/v1/namespaces/{ns}/secrets?labelSelector=owner%3Dhelm,name%3Dlangfuse")).await.body;
-    let latest = secrets["items"].as_array().unwrap().iter().find(|s| s["metadata"]["labels"]["version"] == "3").unwrap();
-    let release = lfrun_sim::helm_release::decode(latest["data"]["release"].as_str().unwrap()).unwrap();
+    let secrets = t
+        .get(&format!(
+            "/api/v1/namespaces/{ns}/secrets?labelSelector=owner%3Dhelm,name%3Dlangfuse"
+        ))
+        .await
+        .body;
+    let latest = secrets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["metadata"]["labels"]["version"] == "3")
+        .unwrap();
+    let release =
+        lfrun_sim::helm_release::decode(latest["data"]["release"].as_str().unwrap()).unwrap();
     assert_eq!(release["info"]["status"], "deployed");
     assert_eq!(release["chart"]["metadata"]["version"], "1.5.41");
 }
@@ -76,11 +149,19 @@ async fn release_objects(t: &TestSim, ns: &str) -> Vec<(String, Value)> {
         let list = t.get(&format!("/{}", path.replace("{ns}", ns))).await.body;
         for mut o in list["items"].as_array().unwrap().clone() {
             let name = o["metadata"]["name"].as_str().unwrap().to_string();
-            if name.starts_with("sh.helm.release") || o["metadata"]["annotations"]["meta.helm.sh/release-name"].is_null() {
+            if name.starts_with("sh.helm.release")
+                || o["metadata"]["annotations"]["meta.helm.sh/release-name"].is_null()
+            {
                 continue;
             }
             let meta = o["metadata"].as_object_mut().unwrap();
-            for k in ["uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"] {
+            for k in [
+                "uid",
+                "resourceVersion",
+                "creationTimestamp",
+                "managedFields",
+                "generation",
+            ] {
                 meta.remove(k);
             }
             if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
@@ -95,7 +176,10 @@ async fn release_objects(t: &TestSim, ns: &str) -> Vec<(String, Value)> {
                 a.retain(|k, _| !k.starts_with("checksum/"));
             }
             let text = serde_json::to_string(&o).unwrap().replace(ns, "NAMESPACE");
-            out.push((format!("{}/{name}", o["kind"].as_str().unwrap_or("")), serde_json::from_str(&text).unwrap()));
+            out.push((
+                format!("{}/{name}", o["kind"].as_str().unwrap_or("")),
+                serde_json::from_str(&text).unwrap(),
+            ));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -120,8 +204,26 @@ async fn helm3_and_helm4_install_upgrade_and_roll_back_alike() {
         assert_eq!(va, vb, "{ka} differs between Helm 3 and Helm 4");
     }
     // and the way they got there differs: Helm 4 applied server-side
-    let d3 = t.get(&format!("/apis/apps/v1/namespaces/{H3_NS}/deployments/langfuse-web")).await.body;
-    let d4 = t.get(&format!("/apis/apps/v1/namespaces/{H4_NS}/deployments/langfuse-web")).await.body;
-    assert!(d3["metadata"]["managedFields"].as_array().unwrap().iter().all(|m| m["operation"] == "Update"));
-    assert!(d4["metadata"]["managedFields"].as_array().unwrap().iter().any(|m| m["operation"] == "Apply" && m["manager"] == "helm"));
+    let d3 = t
+        .get(&format!(
+            "/apis/apps/v1/namespaces/{H3_NS}/deployments/langfuse-web"
+        ))
+        .await
+        .body;
+    let d4 = t
+        .get(&format!(
+            "/apis/apps/v1/namespaces/{H4_NS}/deployments/langfuse-web"
+        ))
+        .await
+        .body;
+    assert!(d3["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["operation"] == "Update"));
+    assert!(d4["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["operation"] == "Apply" && m["manager"] == "helm"));
 }

@@ -30,27 +30,47 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
         }
         let ns = namespace_of(&svc).to_string();
         let name = name_of(&svc).to_string();
-        if svc["spec"]["type"] == "LoadBalancer" && svc["status"]["loadBalancer"]["ingress"].is_null() {
+        if svc["spec"]["type"] == "LoadBalancer"
+            && svc["status"]["loadBalancer"]["ingress"].is_null()
+        {
             world.controllers.next_lb_ip += 1;
             let n = world.controllers.next_lb_ip;
             let mut s = svc.clone();
             s["status"] = json!({"loadBalancer": {"ingress": [{"ip": format!("20.{}.{}.{}", 50 + n / 62500, (n / 250) % 250, n % 250 + 1), "ipMode": "VIP"}]}});
             world.kube.replace("v1/Service", s);
         }
-        let Some(selector) = svc["spec"]["selector"].as_object().filter(|s| !s.is_empty()) else { continue };
-        let text: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect();
-        let Ok(selector) = LabelSelector::parse(&text.join(",")) else { continue };
+        let Some(selector) = svc["spec"]["selector"]
+            .as_object()
+            .filter(|s| !s.is_empty())
+        else {
+            continue;
+        };
+        let text: Vec<String> = selector
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect();
+        let Ok(selector) = LabelSelector::parse(&text.join(",")) else {
+            continue;
+        };
         let pods: Vec<Value> = world
             .kube
             .list("v1/Pod", Some(ns.as_str()))
-            .filter(|p| selector.matches_object(p) && p["status"]["podIP"].is_string() && !is_terminating(p))
+            .filter(|p| {
+                selector.matches_object(p) && p["status"]["podIP"].is_string() && !is_terminating(p)
+            })
             .cloned()
             .collect();
-        let address = |p: &Value| {
-            json!({"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"], "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"], "uid": p["metadata"]["uid"]}})
-        };
-        let ready: Vec<Value> = pods.iter().filter(|p| is_pod_ready(p)).map(address).collect();
-        let not_ready: Vec<Value> = pods.iter().filter(|p| !is_pod_ready(p)).map(address).collect();
+        let address = |p: &Value| json!({"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"], "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"], "uid": p["metadata"]["uid"]}});
+        let ready: Vec<Value> = pods
+            .iter()
+            .filter(|p| is_pod_ready(p))
+            .map(address)
+            .collect();
+        let not_ready: Vec<Value> = pods
+            .iter()
+            .filter(|p| !is_pod_ready(p))
+            .map(address)
+            .collect();
         let sample = pods.first().cloned().unwrap_or(json!({}));
         let ports: Vec<Value> = svc["spec"]["ports"]
             .as_array()
@@ -71,7 +91,11 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
         if !not_ready.is_empty() {
             subset["notReadyAddresses"] = json!(not_ready);
         }
-        let subsets = if pods.is_empty() { json!(null) } else { json!([subset]) };
+        let subsets = if pods.is_empty() {
+            json!(null)
+        } else {
+            json!([subset])
+        };
         let labels = svc["metadata"]["labels"].clone();
         match world.kube.get("v1/Endpoints", &ns, &name).cloned() {
             Some(mut ep) => {
@@ -101,7 +125,11 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
             .collect();
         let slice_name = format!("{name}-slice");
         let slice_ports: Vec<Value> = ports.clone();
-        match world.kube.get("discovery.k8s.io/v1/EndpointSlice", &ns, &slice_name).cloned() {
+        match world
+            .kube
+            .get("discovery.k8s.io/v1/EndpointSlice", &ns, &slice_name)
+            .cloned()
+        {
             Some(mut slice) => {
                 if slice["endpoints"] != json!(endpoints) || slice["ports"] != json!(slice_ports) {
                     slice["endpoints"] = json!(endpoints);

@@ -34,15 +34,31 @@ impl Source<'_> {
 }
 
 /// Records (or counts again) an event about `object`.
-pub fn record(world: &mut World, object: &Value, source: Source<'_>, warning: bool, reason: &str, message: &str) {
+pub fn record(
+    world: &mut World,
+    object: &Value,
+    source: Source<'_>,
+    warning: bool,
+    reason: &str,
+    message: &str,
+) {
     record_at(world, object, None, source, warning, reason, message)
 }
 
 /// Records an event only if the same one was never recorded for the object (for
 /// conditions a controller notices on every pass, like a claim waiting for its consumer).
-pub fn record_once(world: &mut World, object: &Value, source: Source<'_>, warning: bool, reason: &str, message: &str) {
+pub fn record_once(
+    world: &mut World,
+    object: &Value,
+    source: Source<'_>,
+    warning: bool,
+    reason: &str,
+    message: &str,
+) {
     let uid = uid_of(object);
-    let seen = world.kube.list("v1/Event", None).any(|e| e["involvedObject"]["uid"] == uid && e["reason"] == reason && e["message"] == message);
+    let seen = world.kube.list("v1/Event", None).any(|e| {
+        e["involvedObject"]["uid"] == uid && e["reason"] == reason && e["message"] == message
+    });
     if !seen {
         record(world, object, source, warning, reason, message);
     }
@@ -138,7 +154,10 @@ fn prune(world: &mut World) {
         .kube
         .list("v1/Event", None)
         .map(|e| {
-            let rv = e["metadata"]["resourceVersion"].as_str().and_then(|r| r.parse().ok()).unwrap_or(0);
+            let rv = e["metadata"]["resourceVersion"]
+                .as_str()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0);
             (rv, namespace_of(e).to_string(), name_of(e).to_string())
         })
         .collect();

@@ -40,23 +40,38 @@ fn delete_object(world: &mut World, type_key: &str, object: &Value) {
         super::kubelet::delete_pod(world, object);
         return;
     }
-    if object["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty()) {
+    if object["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty())
+    {
         let mut o = object.clone();
         o["metadata"]["deletionTimestamp"] = json!(crate::clock::wall_time());
         o["metadata"]["deletionGracePeriodSeconds"] = json!(0);
         world.kube.replace(type_key, o);
         return;
     }
-    world.kube.remove(type_key, namespace_of(object), name_of(object));
+    world
+        .kube
+        .remove(type_key, namespace_of(object), name_of(object));
 }
 
 pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
-    let uids: BTreeSet<String> = world.kube.objects.values().flat_map(|m| m.values()).map(|o| uid_of(o).to_string()).collect();
+    let uids: BTreeSet<String> = world
+        .kube
+        .objects
+        .values()
+        .flat_map(|m| m.values())
+        .map(|o| uid_of(o).to_string())
+        .collect();
     let mut doomed = Vec::new();
     for (type_key, objects) in &world.kube.objects {
         for object in objects.values() {
             if let Some(refs) = object["metadata"]["ownerReferences"].as_array() {
-                if !refs.is_empty() && refs.iter().all(|r| !uids.contains(r["uid"].as_str().unwrap_or(""))) {
+                if !refs.is_empty()
+                    && refs
+                        .iter()
+                        .all(|r| !uids.contains(r["uid"].as_str().unwrap_or("")))
+                {
                     doomed.push((type_key.clone(), object.clone()));
                 }
             }
@@ -64,7 +79,11 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
     }
     // endpoints without their service
     for ep in world.kube.list("v1/Endpoints", None) {
-        if world.kube.get("v1/Service", namespace_of(ep), name_of(ep)).is_none() {
+        if world
+            .kube
+            .get("v1/Service", namespace_of(ep), name_of(ep))
+            .is_none()
+        {
             doomed.push(("v1/Endpoints".into(), ep.clone()));
         }
     }
@@ -100,7 +119,11 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
                 world.kube.remove(&type_key, &name, name_of(&object));
                 world.disk_usage.remove(&format!("{name}/{}", name_of(&o)));
                 if let Some(pv) = o["spec"]["volumeName"].as_str() {
-                    if world.kube.get("v1/PersistentVolume", "", pv).is_some_and(|p| p["spec"]["persistentVolumeReclaimPolicy"] == "Delete") {
+                    if world
+                        .kube
+                        .get("v1/PersistentVolume", "", pv)
+                        .is_some_and(|p| p["spec"]["persistentVolumeReclaimPolicy"] == "Delete")
+                    {
                         world.kube.remove("v1/PersistentVolume", "", pv);
                     }
                 }
@@ -108,8 +131,18 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
                 world.kube.remove(&type_key, &name, name_of(&object));
             }
         }
-        if remaining == 0 || world.kube.objects.iter().all(|(tk, m)| tk == "v1/Event" || !m.values().any(|o| namespace_of(o) == name)) {
-            let events: Vec<String> = world.kube.list("v1/Event", Some(name.as_str())).map(|e| name_of(e).to_string()).collect();
+        if remaining == 0
+            || world
+                .kube
+                .objects
+                .iter()
+                .all(|(tk, m)| tk == "v1/Event" || !m.values().any(|o| namespace_of(o) == name))
+        {
+            let events: Vec<String> = world
+                .kube
+                .list("v1/Event", Some(name.as_str()))
+                .map(|e| name_of(e).to_string())
+                .collect();
             for e in events {
                 world.kube.remove("v1/Event", &name, &e);
             }

@@ -31,7 +31,10 @@ pub enum Phase {
     Waiting,
     Pulling,
     /// Pull failed; `reason` is ErrImagePull then ImagePullBackOff.
-    PullBackOff { reason: String, message: String },
+    PullBackOff {
+        reason: String,
+        message: String,
+    },
     Starting,
     Running,
     /// Exited and waiting to be restarted.
@@ -92,11 +95,15 @@ pub struct PodRuntime {
 }
 
 fn back_off(n: u32) -> u64 {
-    (10 * SECOND << n.saturating_sub(1).min(5)).min(300 * SECOND)
+    ((10 * SECOND) << n.saturating_sub(1).min(5)).min(300 * SECOND)
 }
 
 fn hex_id(seed: &str) -> String {
-    format!("{:016x}{:016x}", crate::ids::mix(crate::ids::fnv32a(seed.as_bytes()) as u64), crate::ids::mix(seed.len() as u64 + 7))
+    format!(
+        "{:016x}{:016x}",
+        crate::ids::mix(crate::ids::fnv32a(seed.as_bytes()) as u64),
+        crate::ids::mix(seed.len() as u64 + 7)
+    )
 }
 
 fn field_path(list: &str, name: &str) -> String {
@@ -109,7 +116,13 @@ fn node_of(pod: &Value) -> &str {
 
 /// Marks a pod for graceful deletion (what a controller's delete call does).
 pub fn delete_pod(world: &mut World, pod: &Value) {
-    let Some(mut current) = world.kube.get("v1/Pod", namespace_of(pod), name_of(pod)).cloned() else { return };
+    let Some(mut current) = world
+        .kube
+        .get("v1/Pod", namespace_of(pod), name_of(pod))
+        .cloned()
+    else {
+        return;
+    };
     if is_terminating(&current) {
         return;
     }
@@ -118,7 +131,9 @@ pub fn delete_pod(world: &mut World, pod: &Value) {
         world.kube.remove("v1/Pod", namespace_of(pod), name_of(pod));
         return;
     }
-    let grace = current["spec"]["terminationGracePeriodSeconds"].as_i64().unwrap_or(30);
+    let grace = current["spec"]["terminationGracePeriodSeconds"]
+        .as_i64()
+        .unwrap_or(30);
     current["metadata"]["deletionTimestamp"] = json!(wall_time());
     current["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
     begin_termination(world, &current, grace);
@@ -134,14 +149,28 @@ pub fn begin_termination(world: &mut World, pod: &Value, grace_seconds: i64) {
         .controllers
         .pods
         .get(&uid)
-        .map(|rt| rt.containers.iter().filter(|(_, c)| c.phase == Phase::Running).map(|(n, _)| n.clone()).collect())
+        .map(|rt| {
+            rt.containers
+                .iter()
+                .filter(|(_, c)| c.phase == Phase::Running)
+                .map(|(n, _)| n.clone())
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(rt) = world.controllers.pods.get_mut(&uid) {
         rt.terminate_at = Some(now + stop);
     }
     let node = node_of(pod).to_string();
     for name in running {
-        record_at(world, pod, Some(&field_path("containers", &name)), Source::Kubelet(&node), false, "Killing", &format!("Stopping container {name}"));
+        record_at(
+            world,
+            pod,
+            Some(&field_path("containers", &name)),
+            Source::Kubelet(&node),
+            false,
+            "Killing",
+            &format!("Stopping container {name}"),
+        );
     }
 }
 
@@ -157,13 +186,20 @@ pub fn run(world: &mut World, pass: &mut Pass<'_>) {
         if node_of(&pod).is_empty() {
             continue;
         }
-        if matches!(pod["status"]["phase"].as_str(), Some("Succeeded") | Some("Failed")) {
+        if matches!(
+            pod["status"]["phase"].as_str(),
+            Some("Succeeded") | Some("Failed")
+        ) {
             continue;
         }
         step_pod(world, pass, &pod);
     }
     // forget runtimes of pods that no longer exist
-    let live: std::collections::BTreeSet<String> = world.kube.list("v1/Pod", None).map(|p| uid_of(p).to_string()).collect();
+    let live: std::collections::BTreeSet<String> = world
+        .kube
+        .list("v1/Pod", None)
+        .map(|p| uid_of(p).to_string())
+        .collect();
     world.controllers.pods.retain(|uid, _| live.contains(uid));
 }
 
@@ -176,7 +212,10 @@ fn step_pod(world: &mut World, pass: &mut Pass<'_>, pod: &Value) {
         let n = world.controllers.next_pod_ip;
         let mut containers = BTreeMap::new();
         for c in all_containers(pod) {
-            containers.insert(c.1["name"].as_str().unwrap_or("").to_string(), ContainerRuntime::new());
+            containers.insert(
+                c.1["name"].as_str().unwrap_or("").to_string(),
+                ContainerRuntime::new(),
+            );
         }
         world.controllers.pods.insert(
             uid.clone(),
@@ -194,22 +233,40 @@ fn step_pod(world: &mut World, pass: &mut Pass<'_>, pod: &Value) {
     }
     // being deleted
     if is_terminating(pod) {
-        let terminate_at = world.controllers.pods.get(&uid).and_then(|r| r.terminate_at);
+        let terminate_at = world
+            .controllers
+            .pods
+            .get(&uid)
+            .and_then(|r| r.terminate_at);
         let at = match terminate_at {
             Some(at) => at,
             None => {
-                let grace = pod["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(30);
+                let grace = pod["metadata"]["deletionGracePeriodSeconds"]
+                    .as_i64()
+                    .unwrap_or(30);
                 begin_termination(world, pod, grace);
-                world.controllers.pods.get(&uid).and_then(|r| r.terminate_at).unwrap_or(now)
+                world
+                    .controllers
+                    .pods
+                    .get(&uid)
+                    .and_then(|r| r.terminate_at)
+                    .unwrap_or(now)
             }
         };
         if now >= at {
             forget_pod(world, pod);
-            if pod["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty()) {
+            if pod["metadata"]["finalizers"]
+                .as_array()
+                .is_none_or(|f| f.is_empty())
+            {
                 world.kube.remove("v1/Pod", namespace_of(pod), name_of(pod));
             } else {
                 let mut stopped = pod.clone();
-                for c in stopped["status"]["containerStatuses"].as_array_mut().into_iter().flatten() {
+                for c in stopped["status"]["containerStatuses"]
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                {
                     c["ready"] = json!(false);
                 }
                 world.kube.replace("v1/Pod", stopped);
@@ -225,13 +282,24 @@ fn step_pod(world: &mut World, pass: &mut Pass<'_>, pod: &Value) {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str().map(String::from))
+        .filter_map(|v| {
+            v["persistentVolumeClaim"]["claimName"]
+                .as_str()
+                .map(String::from)
+        })
         .collect();
     let ns = namespace_of(pod).to_string();
     let all_bound = claims.iter().all(|c| {
-        world.kube.get("v1/PersistentVolumeClaim", &ns, c).is_some_and(|pvc| pvc["status"]["phase"] == "Bound")
+        world
+            .kube
+            .get("v1/PersistentVolumeClaim", &ns, c)
+            .is_some_and(|pvc| pvc["status"]["phase"] == "Bound")
     });
-    let mounted = world.controllers.pods.get(&uid).is_some_and(|r| r.volumes_mounted);
+    let mounted = world
+        .controllers
+        .pods
+        .get(&uid)
+        .is_some_and(|r| r.volumes_mounted);
     if all_bound && !mounted {
         for claim in &claims {
             super::volumes::finish_resize_on_mount(world, pod, &ns, claim);
@@ -251,7 +319,12 @@ fn step_pod(world: &mut World, pass: &mut Pass<'_>, pod: &Value) {
                     break;
                 }
                 step_container(world, pass, pod, &node, list, &container, &name);
-                let phase = world.controllers.pods.get(&uid).and_then(|r| r.containers.get(&name)).map(|c| c.phase.clone());
+                let phase = world
+                    .controllers
+                    .pods
+                    .get(&uid)
+                    .and_then(|r| r.containers.get(&name))
+                    .map(|c| c.phase.clone());
                 if phase != Some(Phase::Completed) {
                     init_done = false;
                 }
@@ -266,7 +339,11 @@ fn step_pod(world: &mut World, pass: &mut Pass<'_>, pod: &Value) {
 
 fn all_containers(pod: &Value) -> Vec<(&'static str, Value)> {
     let mut out = Vec::new();
-    for c in pod["spec"]["initContainers"].as_array().into_iter().flatten() {
+    for c in pod["spec"]["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         out.push(("initContainers", c.clone()));
     }
     for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
@@ -277,7 +354,9 @@ fn all_containers(pod: &Value) -> Vec<(&'static str, Value)> {
 
 fn readiness_delay(container: &Value) -> u64 {
     let probe = &container["readinessProbe"];
-    let startup = container["startupProbe"]["initialDelaySeconds"].as_u64().unwrap_or(0);
+    let startup = container["startupProbe"]["initialDelaySeconds"]
+        .as_u64()
+        .unwrap_or(0);
     if probe.is_object() {
         (probe["initialDelaySeconds"].as_u64().unwrap_or(0) + 1 + startup) * SECOND
     } else {
@@ -286,14 +365,30 @@ fn readiness_delay(container: &Value) -> u64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn step_container(world: &mut World, pass: &mut Pass<'_>, pod: &Value, node: &str, list: &str, container: &Value, name: &str) {
+fn step_container(
+    world: &mut World,
+    pass: &mut Pass<'_>,
+    pod: &Value,
+    node: &str,
+    list: &str,
+    container: &Value,
+    name: &str,
+) {
     let uid = uid_of(pod).to_string();
     let now = pass.now;
     let image = container["image"].as_str().unwrap_or("").to_string();
     let fp = field_path(list, name);
     let ns = namespace_of(pod).to_string();
     let pod_name = name_of(pod).to_string();
-    let Some(rt) = world.controllers.pods.get(&uid).and_then(|r| r.containers.get(name)).cloned() else { return };
+    let Some(rt) = world
+        .controllers
+        .pods
+        .get(&uid)
+        .and_then(|r| r.containers.get(name))
+        .cloned()
+    else {
+        return;
+    };
     let mut c = rt;
     let src = Source::Kubelet(node);
     // at most a few transitions per pass, each waiting for its due time
@@ -309,21 +404,56 @@ fn step_container(world: &mut World, pass: &mut Pass<'_>, pod: &Value, node: &st
                     break;
                 }
                 if c.pulled && container["imagePullPolicy"] != "Always" {
-                    record_at(world, pod, Some(&fp), src, false, "Pulled", &format!("Container image \"{image}\" already present on machine"));
+                    record_at(
+                        world,
+                        pod,
+                        Some(&fp),
+                        src,
+                        false,
+                        "Pulled",
+                        &format!("Container image \"{image}\" already present on machine"),
+                    );
                     c.phase = Phase::Starting;
                     c.due = now + START_TIME;
                 } else {
-                    record_at(world, pod, Some(&fp), src, false, "Pulling", &format!("Pulling image \"{image}\""));
+                    record_at(
+                        world,
+                        pod,
+                        Some(&fp),
+                        src,
+                        false,
+                        "Pulling",
+                        &format!("Pulling image \"{image}\""),
+                    );
                     match try_pull(world, pass.access, &image) {
                         PullOutcome::Pulled => {
                             c.phase = Phase::Pulling;
                             c.due = now + PULL_TIME;
                         }
                         PullOutcome::Failed(message) => {
-                            record_at(world, pod, Some(&fp), src, true, "Failed", &format!("Failed to pull image \"{image}\": {message}"));
-                            record_at(world, pod, Some(&fp), src, true, "Failed", "Error: ErrImagePull");
+                            record_at(
+                                world,
+                                pod,
+                                Some(&fp),
+                                src,
+                                true,
+                                "Failed",
+                                &format!("Failed to pull image \"{image}\": {message}"),
+                            );
+                            record_at(
+                                world,
+                                pod,
+                                Some(&fp),
+                                src,
+                                true,
+                                "Failed",
+                                "Error: ErrImagePull",
+                            );
                             c.pull_failures += 1;
-                            c.phase = Phase::PullBackOff { reason: "ErrImagePull".into(), message: message.clone() };
+                            c.phase = Phase::PullBackOff {
+                                reason: "ErrImagePull".into(),
+                                message: message.clone(),
+                            };
                             c.due = now + SECOND;
                         }
                     }
@@ -335,7 +465,8 @@ fn step_container(world: &mut World, pass: &mut Pass<'_>, pod: &Value, node: &st
                     break;
                 }
                 c.pulled = true;
-                let size = 150_000_000 + (crate::ids::fnv32a(image.as_bytes()) as u64 % 400_000_000);
+                let size =
+                    150_000_000 + (crate::ids::fnv32a(image.as_bytes()) as u64 % 400_000_000);
                 record_at(world, pod, Some(&fp), src, false, "Pulled", &format!("Successfully pulled image \"{image}\" in 1.2s (1.2s including waiting). Image size: {size} bytes."));
                 c.phase = Phase::Starting;
                 c.due = now + START_TIME;
@@ -343,9 +474,28 @@ fn step_container(world: &mut World, pass: &mut Pass<'_>, pod: &Value, node: &st
             Phase::PullBackOff { reason, message } => {
                 if reason == "ErrImagePull" {
                     // the kubelet backs off: ImagePullBackOff until the next attempt
-                    record_at(world, pod, Some(&fp), src, false, "BackOff", &format!("Back-off pulling image \"{image}\""));
-                    record_at(world, pod, Some(&fp), src, true, "Failed", "Error: ImagePullBackOff");
-                    c.phase = Phase::PullBackOff { reason: "ImagePullBackOff".into(), message };
+                    record_at(
+                        world,
+                        pod,
+                        Some(&fp),
+                        src,
+                        false,
+                        "BackOff",
+                        &format!("Back-off pulling image \"{image}\""),
+                    );
+                    record_at(
+                        world,
+                        pod,
+                        Some(&fp),
+                        src,
+                        true,
+                        "Failed",
+                        "Error: ImagePullBackOff",
+                    );
+                    c.phase = Phase::PullBackOff {
+                        reason: "ImagePullBackOff".into(),
+                        message,
+                    };
                     c.due = now + back_off(c.pull_failures);
                     pass.wake_at(c.due);
                     break;
@@ -364,8 +514,24 @@ fn step_container(world: &mut World, pass: &mut Pass<'_>, pod: &Value, node: &st
                 if c.restarts > 0 || c.started_at.is_empty() {
                     world.logs.rotate(&ns, &pod_name, name);
                 }
-                record_at(world, pod, Some(&fp), src, false, "Created", &format!("Created container: {name}"));
-                record_at(world, pod, Some(&fp), src, false, "Started", &format!("Started container {name}"));
+                record_at(
+                    world,
+                    pod,
+                    Some(&fp),
+                    src,
+                    false,
+                    "Created",
+                    &format!("Created container: {name}"),
+                );
+                record_at(
+                    world,
+                    pod,
+                    Some(&fp),
+                    src,
+                    false,
+                    "Started",
+                    &format!("Started container {name}"),
+                );
                 c.phase = Phase::Running;
                 c.started_at = wall_time();
                 c.ready = false;
@@ -432,7 +598,15 @@ fn step_container(world: &mut World, pass: &mut Pass<'_>, pod: &Value, node: &st
                     Some(message) => {
                         c.ready = false;
                         if now >= c.next_unhealthy_event {
-                            record_at(world, pod, Some(&fp), src, true, "Unhealthy", &format!("Readiness probe failed: {message}"));
+                            record_at(
+                                world,
+                                pod,
+                                Some(&fp),
+                                src,
+                                true,
+                                "Unhealthy",
+                                &format!("Readiness probe failed: {message}"),
+                            );
                             c.next_unhealthy_event = now + 10 * SECOND;
                         }
                         pass.wake_at(now + 10 * SECOND);
@@ -451,13 +625,20 @@ fn step_container(world: &mut World, pass: &mut Pass<'_>, pod: &Value, node: &st
 
 fn periodic_logs(world: &mut World, pass: &mut Pass<'_>, pod: &Value) {
     let uid = uid_of(pod).to_string();
-    let Some(rt) = world.controllers.pods.get(&uid) else { return };
+    let Some(rt) = world.controllers.pods.get(&uid) else {
+        return;
+    };
     if pass.now < rt.next_log {
         pass.wake_at(rt.next_log);
         return;
     }
     let tick = rt.log_tick;
-    let running: Vec<String> = rt.containers.iter().filter(|(_, c)| c.phase == Phase::Running && !c.will_crash).map(|(n, _)| n.clone()).collect();
+    let running: Vec<String> = rt
+        .containers
+        .iter()
+        .filter(|(_, c)| c.phase == Phase::Running && !c.will_crash)
+        .map(|(n, _)| n.clone())
+        .collect();
     let ns = namespace_of(pod).to_string();
     let pod_name = name_of(pod).to_string();
     for container in pod["spec"]["containers"].as_array().into_iter().flatten() {
@@ -481,14 +662,24 @@ fn container_status(container: &Value, c: &ContainerRuntime, uid: &str) -> Value
     let image = container["image"].as_str().unwrap_or("");
     let repo = crate::registry::ImageRef::parse(image).repository();
     let state = match &c.phase {
-        Phase::Waiting | Phase::Pulling | Phase::Starting => json!({"waiting": {"reason": if c.restarts > 0 { "CrashLoopBackOff" } else { "ContainerCreating" }}}),
+        Phase::Waiting | Phase::Pulling | Phase::Starting => {
+            json!({"waiting": {"reason": if c.restarts > 0 { "CrashLoopBackOff" } else { "ContainerCreating" }}})
+        }
         Phase::PullBackOff { reason, message } => {
-            let msg = if reason == "ImagePullBackOff" { format!("Back-off pulling image \"{image}\": ErrImagePull: {message}") } else { message.clone() };
+            let msg = if reason == "ImagePullBackOff" {
+                format!("Back-off pulling image \"{image}\": ErrImagePull: {message}")
+            } else {
+                message.clone()
+            };
             json!({"waiting": {"reason": reason, "message": msg}})
         }
         Phase::Running => json!({"running": {"startedAt": c.started_at}}),
-        Phase::CrashBackOff => json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off {}s restarting failed container={name} pod=…", back_off(c.restarts) / 1000)}}),
-        Phase::Completed => json!({"terminated": c.terminated.clone().unwrap_or(json!({"exitCode": 0, "reason": "Completed"}))}),
+        Phase::CrashBackOff => {
+            json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off {}s restarting failed container={name} pod=…", back_off(c.restarts) / 1000)}})
+        }
+        Phase::Completed => {
+            json!({"terminated": c.terminated.clone().unwrap_or(json!({"exitCode": 0, "reason": "Completed"}))})
+        }
     };
     let started = c.phase == Phase::Running;
     let mut status = json!({
@@ -502,21 +693,32 @@ fn container_status(container: &Value, c: &ContainerRuntime, uid: &str) -> Value
         "lastState": match &c.last_terminated { Some(t) => json!({"terminated": t}), None => json!({}) },
     });
     if started || c.phase == Phase::Completed || c.restarts > 0 {
-        status["containerID"] = json!(format!("containerd://{}", hex_id(&format!("{uid}{name}{}", c.restarts))));
+        status["containerID"] = json!(format!(
+            "containerd://{}",
+            hex_id(&format!("{uid}{name}{}", c.restarts))
+        ));
     }
     status
 }
 
 fn qos_class(pod: &Value) -> &'static str {
-    let containers: Vec<&Value> = pod["spec"]["containers"].as_array().into_iter().flatten().collect();
-    let any = containers.iter().any(|c| c["resources"]["requests"].is_object() || c["resources"]["limits"].is_object());
+    let containers: Vec<&Value> = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let any = containers
+        .iter()
+        .any(|c| c["resources"]["requests"].is_object() || c["resources"]["limits"].is_object());
     if !any {
         return "BestEffort";
     }
     let guaranteed = containers.iter().all(|c| {
         let l = &c["resources"]["limits"];
         let r = &c["resources"]["requests"];
-        ["cpu", "memory"].iter().all(|k| !l[*k].is_null() && (r[*k].is_null() || r[*k] == l[*k]))
+        ["cpu", "memory"]
+            .iter()
+            .all(|k| !l[*k].is_null() && (r[*k].is_null() || r[*k] == l[*k]))
     });
     if guaranteed {
         "Guaranteed"
@@ -527,12 +729,19 @@ fn qos_class(pod: &Value) -> &'static str {
 
 fn write_status(world: &mut World, pod: &Value, volumes_ready: bool) {
     let uid = uid_of(pod).to_string();
-    let Some(rt) = world.controllers.pods.get(&uid).cloned() else { return };
+    let Some(rt) = world.controllers.pods.get(&uid).cloned() else {
+        return;
+    };
     let node = node_of(pod).to_string();
     let host_ip = world
         .kube
         .get("v1/Node", "", &node)
-        .and_then(|n| n["status"]["addresses"].as_array().and_then(|a| a.iter().find(|x| x["type"] == "InternalIP")).map(|x| x["address"].clone()))
+        .and_then(|n| {
+            n["status"]["addresses"]
+                .as_array()
+                .and_then(|a| a.iter().find(|x| x["type"] == "InternalIP"))
+                .map(|x| x["address"].clone())
+        })
         .unwrap_or(json!("10.224.0.4"));
     let lookup = |list: &str| -> Vec<Value> {
         pod["spec"][list]
@@ -541,25 +750,45 @@ fn write_status(world: &mut World, pod: &Value, volumes_ready: bool) {
             .flatten()
             .filter_map(|c| {
                 let name = c["name"].as_str()?;
-                rt.containers.get(name).map(|r| container_status(c, r, &uid))
+                rt.containers
+                    .get(name)
+                    .map(|r| container_status(c, r, &uid))
             })
             .collect()
     };
     let init_statuses = lookup("initContainers");
     let mut statuses = lookup("containers");
-    let init_done = pod["spec"]["initContainers"].as_array().into_iter().flatten().all(|c| {
-        c["name"].as_str().and_then(|n| rt.containers.get(n)).is_some_and(|r| r.phase == Phase::Completed)
-    });
+    let init_done = pod["spec"]["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|c| {
+            c["name"]
+                .as_str()
+                .and_then(|n| rt.containers.get(n))
+                .is_some_and(|r| r.phase == Phase::Completed)
+        });
     if !init_done {
         for s in statuses.iter_mut() {
             s["state"] = json!({"waiting": {"reason": "PodInitializing"}});
         }
     }
-    let all_started_once = pod["spec"]["containers"].as_array().into_iter().flatten().all(|c| {
-        c["name"].as_str().and_then(|n| rt.containers.get(n)).is_some_and(|r| r.phase == Phase::Running || r.restarts > 0)
-    });
+    let all_started_once = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|c| {
+            c["name"]
+                .as_str()
+                .and_then(|n| rt.containers.get(n))
+                .is_some_and(|r| r.phase == Phase::Running || r.restarts > 0)
+        });
     let all_ready = statuses.iter().all(|s| s["ready"] == true) && !statuses.is_empty();
-    let phase = if init_done && all_started_once { "Running" } else { "Pending" };
+    let phase = if init_done && all_started_once {
+        "Running"
+    } else {
+        "Pending"
+    };
 
     let old = &pod["status"];
     let mut transitions = rt.transitions.clone();
@@ -567,20 +796,36 @@ fn write_status(world: &mut World, pod: &Value, volumes_ready: bool) {
         let status = if ok { "True" } else { "False" };
         let previous = condition(old, kind);
         let time = match previous {
-            Some(p) if p["status"] == status => p["lastTransitionTime"].as_str().unwrap_or("").to_string(),
+            Some(p) if p["status"] == status => {
+                p["lastTransitionTime"].as_str().unwrap_or("").to_string()
+            }
             _ => wall_time(),
         };
         transitions.insert(kind.to_string(), (status.to_string(), time.clone()));
         let mut c = json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": time});
         if !ok && (kind == "Ready" || kind == "ContainersReady") {
-            let not_ready: Vec<&str> = statuses.iter().filter(|s| s["ready"] != true).filter_map(|s| s["name"].as_str()).collect();
+            let not_ready: Vec<&str> = statuses
+                .iter()
+                .filter(|s| s["ready"] != true)
+                .filter_map(|s| s["name"].as_str())
+                .collect();
             c["reason"] = json!("ContainersNotReady");
-            c["message"] = json!(format!("containers with unready status: [{}]", not_ready.join(" ")));
+            c["message"] = json!(format!(
+                "containers with unready status: [{}]",
+                not_ready.join(" ")
+            ));
         }
         if !ok && kind == "Initialized" {
-            let pending: Vec<&str> = init_statuses.iter().filter(|s| s["state"]["terminated"].is_null()).filter_map(|s| s["name"].as_str()).collect();
+            let pending: Vec<&str> = init_statuses
+                .iter()
+                .filter(|s| s["state"]["terminated"].is_null())
+                .filter_map(|s| s["name"].as_str())
+                .collect();
             c["reason"] = json!("ContainersNotInitialized");
-            c["message"] = json!(format!("containers with incomplete status: [{}]", pending.join(" ")));
+            c["message"] = json!(format!(
+                "containers with incomplete status: [{}]",
+                pending.join(" ")
+            ));
         }
         c
     };

@@ -30,7 +30,11 @@ pub fn summary(world: &World, node: &str) -> Option<Value> {
     let time = wall_time();
     let start = node_object["metadata"]["creationTimestamp"].clone();
     let mut pods = Vec::new();
-    for pod in world.kube.list("v1/Pod", None).filter(|p| p["spec"]["nodeName"] == node) {
+    for pod in world
+        .kube
+        .list("v1/Pod", None)
+        .filter(|p| p["spec"]["nodeName"] == node)
+    {
         let ns = namespace_of(pod);
         let containers: Vec<Value> = pod["status"]["containerStatuses"]
             .as_array()
@@ -50,10 +54,20 @@ pub fn summary(world: &World, node: &str) -> Option<Value> {
             .collect();
         let mut volumes = Vec::new();
         for volume in pod["spec"]["volumes"].as_array().into_iter().flatten() {
-            let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str() else { continue };
-            let Some(pvc) = world.kube.get("v1/PersistentVolumeClaim", ns, claim) else { continue };
-            let Some(capacity) = value_bytes(&pvc["status"]["capacity"]["storage"]) else { continue };
-            let used = world.disk_usage.get(&format!("{ns}/{claim}")).copied().unwrap_or(0);
+            let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str() else {
+                continue;
+            };
+            let Some(pvc) = world.kube.get("v1/PersistentVolumeClaim", ns, claim) else {
+                continue;
+            };
+            let Some(capacity) = value_bytes(&pvc["status"]["capacity"]["storage"]) else {
+                continue;
+            };
+            let used = world
+                .disk_usage
+                .get(&format!("{ns}/{claim}"))
+                .copied()
+                .unwrap_or(0);
             let mut v = fs(capacity, used, &time);
             v["name"] = volume["name"].clone();
             v["pvcRef"] = json!({"name": claim, "namespace": ns});

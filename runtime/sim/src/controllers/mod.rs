@@ -59,7 +59,11 @@ impl Pass<'_> {
 
 /// Runs all controllers until the world is stable; returns when to run again.
 pub fn reconcile(world: &mut World, access: &dyn PrivateRegistryAccess) -> Option<VirtualMillis> {
-    let mut pass = Pass { now: world.clock.now(), next_wake: None, access };
+    let mut pass = Pass {
+        now: world.clock.now(),
+        next_wake: None,
+        access,
+    };
     for _ in 0..25 {
         let before = world.kube.resource_version;
         garbage_collector::run(world, &mut pass);
@@ -86,7 +90,9 @@ pub async fn run_loop(world: SharedWorld, mut stop: tokio::sync::watch::Receiver
         let access = world.private_registry_access();
         let next = world.write_if_objects_changed(|w| reconcile(w, access.as_ref()));
         let sleep = match next {
-            Some(at) => world.read(|w| w.clock.real_until(at)).max(Duration::from_micros(200)),
+            Some(at) => world
+                .read(|w| w.clock.real_until(at))
+                .max(Duration::from_micros(200)),
             None => Duration::from_secs(1),
         }
         .min(Duration::from_secs(1));

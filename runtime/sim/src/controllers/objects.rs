@@ -67,7 +67,11 @@ pub fn set_status(world: &mut World, type_key: &str, object: &Value, status: Val
     if object["status"] == status {
         return false;
     }
-    let Some(mut current) = world.kube.get(type_key, namespace_of(object), name_of(object)).cloned() else {
+    let Some(mut current) = world
+        .kube
+        .get(type_key, namespace_of(object), name_of(object))
+        .cloned()
+    else {
         return false;
     };
     if current["status"] == status {
@@ -84,7 +88,11 @@ pub fn is_terminating(object: &Value) -> bool {
 
 /// A pod that counts towards a controller's replicas (not terminating, not finished).
 pub fn is_active_pod(pod: &Value) -> bool {
-    !is_terminating(pod) && !matches!(pod["status"]["phase"].as_str(), Some("Succeeded") | Some("Failed"))
+    !is_terminating(pod)
+        && !matches!(
+            pod["status"]["phase"].as_str(),
+            Some("Succeeded") | Some("Failed")
+        )
 }
 
 pub fn is_pod_ready(pod: &Value) -> bool {
@@ -97,10 +105,16 @@ pub fn is_pod_ready(pod: &Value) -> bool {
 
 /// Labels as a map (empty when absent).
 pub fn labels(object: &Value) -> serde_json::Map<String, Value> {
-    object["metadata"]["labels"].as_object().cloned().unwrap_or_default()
+    object["metadata"]["labels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A condition of the given type from a status' conditions list.
 pub fn condition<'a>(status: &'a Value, kind: &str) -> Option<&'a Value> {
-    status["conditions"].as_array()?.iter().find(|c| c["type"] == kind)
+    status["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == kind)
 }

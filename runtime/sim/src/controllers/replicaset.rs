@@ -2,7 +2,10 @@
 //! deleted pod comes back), removes extra ones, and reports replica counts.
 
 use super::events::{record, Source};
-use super::objects::{controlled_by, create_internal, is_active_pod, is_pod_ready, is_terminating, owner_ref, set_status};
+use super::objects::{
+    controlled_by, create_internal, is_active_pod, is_pod_ready, is_terminating, owner_ref,
+    set_status,
+};
 use super::Pass;
 use crate::store::{name_of, namespace_of};
 use crate::world::World;
@@ -37,13 +40,23 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
             continue;
         }
         let desired = rs["spec"]["replicas"].as_i64().unwrap_or(1).max(0) as usize;
-        let mut pods: Vec<Value> = controlled_by(world, "v1/Pod", &rs).into_iter().filter(is_active_pod).collect();
+        let mut pods: Vec<Value> = controlled_by(world, "v1/Pod", &rs)
+            .into_iter()
+            .filter(is_active_pod)
+            .collect();
         if pods.len() < desired {
             for _ in pods.len()..desired {
                 let name = format!("{}-{}", name_of(&rs), world.kube.new_suffix(5));
                 let pod = pod_from_template(&rs, &rs["spec"]["template"], &name);
                 let created = create_internal(world, "v1/Pod", pod);
-                record(world, &rs, Source::Controller("replicaset-controller"), false, "SuccessfulCreate", &format!("Created pod: {name}"));
+                record(
+                    world,
+                    &rs,
+                    Source::Controller("replicaset-controller"),
+                    false,
+                    "SuccessfulCreate",
+                    &format!("Created pod: {name}"),
+                );
                 pods.push(created);
             }
         } else if pods.len() > desired {
@@ -52,16 +65,31 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
                 (
                     p["spec"]["nodeName"].is_string(),
                     is_pod_ready(p),
-                    std::cmp::Reverse(p["metadata"]["creationTimestamp"].as_str().unwrap_or("").to_string()),
+                    std::cmp::Reverse(
+                        p["metadata"]["creationTimestamp"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
+                    ),
                 )
             });
             let excess = pods.len() - desired;
             for pod in pods.drain(..excess) {
                 super::kubelet::delete_pod(world, &pod);
-                record(world, &rs, Source::Controller("replicaset-controller"), false, "SuccessfulDelete", &format!("Deleted pod: {}", name_of(&pod)));
+                record(
+                    world,
+                    &rs,
+                    Source::Controller("replicaset-controller"),
+                    false,
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {}", name_of(&pod)),
+                );
             }
         }
-        let pods: Vec<Value> = controlled_by(world, "v1/Pod", &rs).into_iter().filter(is_active_pod).collect();
+        let pods: Vec<Value> = controlled_by(world, "v1/Pod", &rs)
+            .into_iter()
+            .filter(is_active_pod)
+            .collect();
         let ready = pods.iter().filter(|p| is_pod_ready(p)).count();
         let mut status = json!({
             "replicas": pods.len(),

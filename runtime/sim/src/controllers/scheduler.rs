@@ -23,7 +23,11 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
         .list("v1/Node", None)
         .filter(|n| {
             n["spec"]["unschedulable"].as_bool() != Some(true)
-                && n["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready" && c["status"] == "True")
+                && n["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
         })
         .map(|n| name_of(n).to_string())
         .collect();
@@ -35,13 +39,36 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
             if p["status"]["conditions"] != status["conditions"] {
                 p["status"] = status;
                 world.kube.replace("v1/Pod", p);
-                record(world, &pod, Source::Scheduler, true, "FailedScheduling", msg);
+                record(
+                    world,
+                    &pod,
+                    Source::Scheduler,
+                    true,
+                    "FailedScheduling",
+                    msg,
+                );
             }
             continue;
         }
-        let load = |node: &str| world.kube.list("v1/Pod", None).filter(|p| p["spec"]["nodeName"] == node).count();
-        let node = nodes.iter().min_by_key(|n| load(n)).cloned().unwrap_or_default();
-        let Some(mut current) = world.kube.get("v1/Pod", namespace_of(&pod), name_of(&pod)).cloned() else { continue };
+        let load = |node: &str| {
+            world
+                .kube
+                .list("v1/Pod", None)
+                .filter(|p| p["spec"]["nodeName"] == node)
+                .count()
+        };
+        let node = nodes
+            .iter()
+            .min_by_key(|n| load(n))
+            .cloned()
+            .unwrap_or_default();
+        let Some(mut current) = world
+            .kube
+            .get("v1/Pod", namespace_of(&pod), name_of(&pod))
+            .cloned()
+        else {
+            continue;
+        };
         current["spec"]["nodeName"] = json!(node);
         current["status"]["conditions"] = json!([{"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": crate::clock::wall_time()}]);
         let stored = world.kube.replace("v1/Pod", current);
@@ -51,7 +78,11 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
             Source::Scheduler,
             false,
             "Scheduled",
-            &format!("Successfully assigned {}/{} to {node}", namespace_of(&pod), name_of(&pod)),
+            &format!(
+                "Successfully assigned {}/{} to {node}",
+                namespace_of(&pod),
+                name_of(&pod)
+            ),
         );
     }
 }

@@ -24,7 +24,11 @@ const PROTECTION: &str = "kubernetes.io/pvc-protection";
 fn used_by_pod(world: &World, namespace: &str, claim: &str, scheduled_only: bool) -> bool {
     world.kube.list("v1/Pod", Some(namespace)).any(|p| {
         (!scheduled_only || p["spec"]["nodeName"].is_string())
-            && p["spec"]["volumes"].as_array().into_iter().flatten().any(|v| v["persistentVolumeClaim"]["claimName"] == claim)
+            && p["spec"]["volumes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|v| v["persistentVolumeClaim"]["claimName"] == claim)
     })
 }
 
@@ -38,7 +42,10 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
                 if let Some(f) = p["metadata"]["finalizers"].as_array_mut() {
                     f.retain(|x| x != PROTECTION);
                 }
-                if p["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty()) {
+                if p["metadata"]["finalizers"]
+                    .as_array()
+                    .is_none_or(|f| f.is_empty())
+                {
                     world.kube.remove(PVC, &ns, &name);
                     release(world, &pvc);
                 } else if p != pvc {
@@ -57,19 +64,44 @@ pub fn run(world: &mut World, _pass: &mut Pass<'_>) {
 fn provision(world: &mut World, pvc: &Value) {
     let ns = namespace_of(pvc).to_string();
     let name = name_of(pvc).to_string();
-    let class_name = pvc["spec"]["storageClassName"].as_str().unwrap_or("").to_string();
-    let Some(class) = world.kube.get("storage.k8s.io/v1/StorageClass", "", &class_name).cloned() else {
+    let class_name = pvc["spec"]["storageClassName"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let Some(class) = world
+        .kube
+        .get("storage.k8s.io/v1/StorageClass", "", &class_name)
+        .cloned()
+    else {
         let msg = if class_name.is_empty() {
             "no persistent volumes available for this claim and no storage class is set".to_string()
         } else {
             format!("storageclass.storage.k8s.io \"{class_name}\" not found")
         };
-        record_once(world, pvc, Source::Controller("persistentvolume-controller"), true, "ProvisioningFailed", &msg);
+        record_once(
+            world,
+            pvc,
+            Source::Controller("persistentvolume-controller"),
+            true,
+            "ProvisioningFailed",
+            &msg,
+        );
         return;
     };
-    let provisioner = class["provisioner"].as_str().unwrap_or("disk.csi.azure.com").to_string();
-    if class["volumeBindingMode"] == "WaitForFirstConsumer" && !used_by_pod(world, &ns, &name, true) {
-        record_once(world, pvc, Source::Controller("persistentvolume-controller"), false, "WaitForFirstConsumer", "waiting for first consumer to be created before binding");
+    let provisioner = class["provisioner"]
+        .as_str()
+        .unwrap_or("disk.csi.azure.com")
+        .to_string();
+    if class["volumeBindingMode"] == "WaitForFirstConsumer" && !used_by_pod(world, &ns, &name, true)
+    {
+        record_once(
+            world,
+            pvc,
+            Source::Controller("persistentvolume-controller"),
+            false,
+            "WaitForFirstConsumer",
+            "waiting for first consumer to be created before binding",
+        );
         return;
     }
     record(
@@ -80,7 +112,14 @@ fn provision(world: &mut World, pvc: &Value) {
         "ExternalProvisioning",
         &format!("Waiting for a volume to be created either by the external provisioner '{provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that your external provisioner is running and correctly registered."),
     );
-    record(world, pvc, Source::Controller(leak(&provisioner)), false, "Provisioning", &format!("External provisioner is provisioning volume for claim \"{ns}/{name}\""));
+    record(
+        world,
+        pvc,
+        Source::Controller(leak(&provisioner)),
+        false,
+        "Provisioning",
+        &format!("External provisioner is provisioning volume for claim \"{ns}/{name}\""),
+    );
     let pv_name = format!("pvc-{}", uid_of(pvc));
     let size = pvc["spec"]["resources"]["requests"]["storage"].clone();
     let pv = json!({
@@ -105,7 +144,9 @@ fn provision(world: &mut World, pvc: &Value) {
     if world.kube.get(PV, "", &pv_name).is_none() {
         super::objects::create_internal(world, PV, pv);
     }
-    let Some(mut claim) = world.kube.get(PVC, &ns, &name).cloned() else { return };
+    let Some(mut claim) = world.kube.get(PVC, &ns, &name).cloned() else {
+        return;
+    };
     claim["spec"]["volumeName"] = json!(pv_name);
     let ann = &mut claim["metadata"]["annotations"];
     ann["pv.kubernetes.io/bind-completed"] = json!("yes");
@@ -116,13 +157,22 @@ fn provision(world: &mut World, pvc: &Value) {
         if let Some(node) = world
             .kube
             .list("v1/Pod", Some(ns.as_str()))
-            .find(|p| p["spec"]["volumes"].as_array().into_iter().flatten().any(|v| v["persistentVolumeClaim"]["claimName"] == name.as_str()))
+            .find(|p| {
+                p["spec"]["volumes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|v| v["persistentVolumeClaim"]["claimName"] == name.as_str())
+            })
             .and_then(|p| p["spec"]["nodeName"].as_str())
         {
             ann["volume.kubernetes.io/selected-node"] = json!(node);
         }
     }
-    let finalizers = claim["metadata"]["finalizers"].as_array().cloned().unwrap_or_default();
+    let finalizers = claim["metadata"]["finalizers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if !finalizers.iter().any(|f| f == PROTECTION) {
         let mut f = finalizers;
         f.push(json!(PROTECTION));
@@ -132,8 +182,18 @@ fn provision(world: &mut World, pvc: &Value) {
     let stored = world.kube.replace(PVC, claim);
     let key = format!("{ns}/{name}");
     let capacity = value_bytes(&size).unwrap_or(0);
-    world.disk_usage.entry(key).or_insert(capacity / 50 + 64 * 1024 * 1024);
-    record(world, &stored, Source::Controller(leak(&provisioner)), false, "ProvisioningSucceeded", &format!("Successfully provisioned volume {pv_name}"));
+    world
+        .disk_usage
+        .entry(key)
+        .or_insert(capacity / 50 + 64 * 1024 * 1024);
+    record(
+        world,
+        &stored,
+        Source::Controller(leak(&provisioner)),
+        false,
+        "ProvisioningSucceeded",
+        &format!("Successfully provisioned volume {pv_name}"),
+    );
 }
 
 /// Component names are static strings in the recorder; provisioners are few and fixed.
@@ -146,9 +206,15 @@ fn leak(provisioner: &str) -> &'static str {
 }
 
 fn release(world: &mut World, pvc: &Value) {
-    let Some(pv_name) = pvc["spec"]["volumeName"].as_str() else { return };
-    world.disk_usage.remove(&format!("{}/{}", namespace_of(pvc), name_of(pvc)));
-    let Some(pv) = world.kube.get(PV, "", pv_name).cloned() else { return };
+    let Some(pv_name) = pvc["spec"]["volumeName"].as_str() else {
+        return;
+    };
+    world
+        .disk_usage
+        .remove(&format!("{}/{}", namespace_of(pvc), name_of(pvc)));
+    let Some(pv) = world.kube.get(PV, "", pv_name).cloned() else {
+        return;
+    };
     if pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete" {
         world.kube.remove(PV, "", pv_name);
     } else {
@@ -161,21 +227,49 @@ fn release(world: &mut World, pvc: &Value) {
 fn expand(world: &mut World, pvc: &Value) {
     let requested = value_bytes(&pvc["spec"]["resources"]["requests"]["storage"]);
     let capacity = value_bytes(&pvc["status"]["capacity"]["storage"]);
-    let (Some(requested), Some(capacity)) = (requested, capacity) else { return };
-    let pending = pvc["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "FileSystemResizePending");
-    let allocated = value_bytes(&pvc["status"]["allocatedResources"]["storage"]).unwrap_or(capacity);
+    let (Some(requested), Some(capacity)) = (requested, capacity) else {
+        return;
+    };
+    let pending = pvc["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "FileSystemResizePending");
+    let allocated =
+        value_bytes(&pvc["status"]["allocatedResources"]["storage"]).unwrap_or(capacity);
     if requested <= capacity || (pending && allocated >= requested) {
         return;
     }
     let new_size = pvc["spec"]["resources"]["requests"]["storage"].clone();
     let pv_name = pvc["spec"]["volumeName"].as_str().unwrap_or("").to_string();
-    record(world, pvc, Source::Controller("volume_expand"), false, "ExternalExpanding", "waiting for an external controller to expand this PVC");
-    record(world, pvc, Source::Controller("external-resizer disk.csi.azure.com"), false, "Resizing", &format!("External resizer is resizing volume {pv_name}"));
+    record(
+        world,
+        pvc,
+        Source::Controller("volume_expand"),
+        false,
+        "ExternalExpanding",
+        "waiting for an external controller to expand this PVC",
+    );
+    record(
+        world,
+        pvc,
+        Source::Controller("external-resizer disk.csi.azure.com"),
+        false,
+        "Resizing",
+        &format!("External resizer is resizing volume {pv_name}"),
+    );
     if let Some(mut pv) = world.kube.get(PV, "", &pv_name).cloned() {
         pv["spec"]["capacity"]["storage"] = new_size.clone();
         world.kube.replace(PV, pv);
     }
-    record(world, pvc, Source::Controller("external-resizer disk.csi.azure.com"), false, "FileSystemResizeRequired", "Require file system resize of volume on node");
+    record(
+        world,
+        pvc,
+        Source::Controller("external-resizer disk.csi.azure.com"),
+        false,
+        "FileSystemResizeRequired",
+        "Require file system resize of volume on node",
+    );
     let mut status = pvc["status"].clone();
     status["allocatedResources"] = json!({"storage": new_size});
     status["allocatedResourceStatuses"] = json!({"storage": "NodeResizePending"});
@@ -192,8 +286,14 @@ fn expand(world: &mut World, pvc: &Value) {
 /// Called by the kubelet when a pod mounts `claim`: a pending file-system resize
 /// completes, and the claim's capacity becomes the requested size.
 pub fn finish_resize_on_mount(world: &mut World, pod: &Value, namespace: &str, claim: &str) {
-    let Some(pvc) = world.kube.get(PVC, namespace, claim).cloned() else { return };
-    let pending = pvc["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "FileSystemResizePending");
+    let Some(pvc) = world.kube.get(PVC, namespace, claim).cloned() else {
+        return;
+    };
+    let pending = pvc["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "FileSystemResizePending");
     if !pending {
         return;
     }
@@ -208,6 +308,20 @@ pub fn finish_resize_on_mount(world: &mut World, pod: &Value, namespace: &str, c
     let pv = pvc["spec"]["volumeName"].as_str().unwrap_or("");
     let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
     let message = format!("MountVolume.NodeExpandVolume succeeded for volume \"{pv}\" {node}");
-    record(world, &pvc, Source::Kubelet(node), false, "FileSystemResizeSuccessful", &message);
-    record(world, pod, Source::Kubelet(node), false, "FileSystemResizeSuccessful", &message);
+    record(
+        world,
+        &pvc,
+        Source::Kubelet(node),
+        false,
+        "FileSystemResizeSuccessful",
+        &message,
+    );
+    record(
+        world,
+        pod,
+        Source::Kubelet(node),
+        false,
+        "FileSystemResizeSuccessful",
+        &message,
+    );
 }

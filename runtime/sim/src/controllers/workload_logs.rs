@@ -48,7 +48,11 @@ pub fn classify(container: &Value) -> Workload {
     }
 }
 
-fn pods_named<'a>(world: &'a World, namespace: &'a str, app: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+fn pods_named<'a>(
+    world: &'a World,
+    namespace: &'a str,
+    app: &'a str,
+) -> impl Iterator<Item = &'a Value> + 'a {
     world
         .kube
         .list("v1/Pod", Some(namespace))
@@ -72,7 +76,10 @@ fn service_host(world: &World, namespace: &str, app: &str, fallback: &str) -> St
     world
         .kube
         .list("v1/Service", Some(namespace))
-        .find(|s| s["spec"]["selector"]["app.kubernetes.io/name"] == app && s["spec"]["clusterIP"] != "None")
+        .find(|s| {
+            s["spec"]["selector"]["app.kubernetes.io/name"] == app
+                && s["spec"]["clusterIP"] != "None"
+        })
         .and_then(|s| s["metadata"]["name"].as_str().map(String::from))
         .unwrap_or_else(|| fallback.to_string())
 }
@@ -173,12 +180,18 @@ pub fn full_clickhouse_volumes(world: &World, namespace: &str) -> Vec<(String, u
         .list("v1/PersistentVolumeClaim", Some(namespace))
         .filter(|pvc| {
             pvc["metadata"]["labels"]["app.kubernetes.io/name"] == "clickhouse"
-                || pvc["metadata"]["name"].as_str().is_some_and(|n| n.contains("clickhouse"))
+                || pvc["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.contains("clickhouse"))
         })
         .filter_map(|pvc| {
             let name = pvc["metadata"]["name"].as_str()?.to_string();
             let capacity = value_bytes(&pvc["status"]["capacity"]["storage"])?;
-            let used = world.disk_usage.get(&format!("{namespace}/{name}")).copied().unwrap_or(0);
+            let used = world
+                .disk_usage
+                .get(&format!("{namespace}/{name}"))
+                .copied()
+                .unwrap_or(0);
             (used >= capacity).then_some((name, used, capacity))
         })
         .collect()
@@ -191,7 +204,10 @@ pub fn periodic_lines(world: &World, pod: &Value, container: &Value, tick: u64) 
         Workload::LangfuseWorker => {
             let full = full_clickhouse_volumes(world, ns);
             if full.is_empty() {
-                vec![format!("info: Processed {} events from ingestion queue", 20 + tick % 17)]
+                vec![format!(
+                    "info: Processed {} events from ingestion queue",
+                    20 + tick % 17
+                )]
             } else {
                 let dropped = 30 + (crate::ids::mix(tick) % 40);
                 vec![
@@ -202,9 +218,16 @@ pub fn periodic_lines(world: &World, pod: &Value, container: &Value, tick: u64) 
         }
         Workload::ClickHouse => {
             let full = full_clickhouse_volumes(world, ns);
-            let own: Vec<&(String, u64, u64)> = full.iter().filter(|(claim, _, _)| {
-                pod["spec"]["volumes"].as_array().into_iter().flatten().any(|v| v["persistentVolumeClaim"]["claimName"] == claim.as_str())
-            }).collect();
+            let own: Vec<&(String, u64, u64)> = full
+                .iter()
+                .filter(|(claim, _, _)| {
+                    pod["spec"]["volumes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|v| v["persistentVolumeClaim"]["claimName"] == claim.as_str())
+                })
+                .collect();
             if own.is_empty() {
                 vec!["<Information> MergeTreeBackgroundExecutor: merged 3 parts".into()]
             } else {

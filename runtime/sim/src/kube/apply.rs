@@ -10,7 +10,8 @@
 
 use crate::kube::list_semantics::{find_keyed, is_atomic_map, list_kind, ListKind};
 use crate::kube::managed_fields::{
-    field_set, item_key, owns_within, read_entries, value_at, write_entries, remove_at, FieldSet, ManagedEntry, Path,
+    field_set, item_key, owns_within, read_entries, remove_at, value_at, write_entries, FieldSet,
+    ManagedEntry, Path,
 };
 use serde_json::{Map, Value};
 
@@ -44,7 +45,12 @@ pub fn display_path(path: &[String]) -> String {
 }
 
 /// Finds duplicate keys in associative lists of the configuration.
-fn check_duplicates(type_key: &str, value: &Value, names: &mut Vec<String>, shown: &str) -> Result<(), String> {
+fn check_duplicates(
+    type_key: &str,
+    value: &Value,
+    names: &mut Vec<String>,
+    shown: &str,
+) -> Result<(), String> {
     if let Some(m) = value.as_object() {
         for (k, v) in m {
             if let Some(items) = v.as_array() {
@@ -56,7 +62,7 @@ fn check_duplicates(type_key: &str, value: &Value, names: &mut Vec<String>, show
                             let k_shown = display_path(&[key]);
                             return Err(format!(
                                 "{shown}.{k}: duplicate entries for key {}",
-                                k_shown.replace('"', "\"")
+                                k_shown
                             ));
                         }
                     }
@@ -89,7 +95,13 @@ pub fn merge_config(type_key: &str, target: &mut Value, config: &Value, names: &
             target_map.remove(key);
             continue;
         }
-        if names.len() == 1 && names[0] == "metadata" && matches!(key.as_str(), "managedFields" | "resourceVersion" | "uid" | "creationTimestamp" | "generation") {
+        if names.len() == 1
+            && names[0] == "metadata"
+            && matches!(
+                key.as_str(),
+                "managedFields" | "resourceVersion" | "uid" | "creationTimestamp" | "generation"
+            )
+        {
             continue;
         }
         let slot = target_map.entry(key.clone()).or_insert(Value::Null);
@@ -175,8 +187,16 @@ pub fn server_side_apply(
         return Err(ApplyError::Conflicts(conflicts));
     }
 
-    let previous: FieldSet = entries.iter().find(|e| is_self(e)).map(|e| e.fields.clone()).unwrap_or_default();
-    let others: FieldSet = entries.iter().filter(|e| !is_self(e)).flat_map(|e| e.fields.iter().cloned()).collect();
+    let previous: FieldSet = entries
+        .iter()
+        .find(|e| is_self(e))
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
+    let others: FieldSet = entries
+        .iter()
+        .filter(|e| !is_self(e))
+        .flat_map(|e| e.fields.iter().cloned())
+        .collect();
     let mut result = live.cloned().unwrap_or_else(|| empty.clone());
     let mut removed: Vec<&Path> = previous.difference(&new_set).collect();
     removed.sort_by_key(|p| std::cmp::Reverse(p.len()));
@@ -221,26 +241,86 @@ mod tests {
 
     #[test]
     fn removes_fields_the_manager_dropped() {
-        let first = server_side_apply("apps/v1/Deployment", None, &dep(json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}])), "m", false, "apps/v1", "").unwrap();
-        let second = server_side_apply("apps/v1/Deployment", Some(&first), &dep(json!([{"name": "A", "value": "1"}])), "m", false, "apps/v1", "").unwrap();
-        assert_eq!(second["spec"]["template"]["spec"]["containers"][0]["env"], json!([{"name": "A", "value": "1"}]));
+        let first = server_side_apply(
+            "apps/v1/Deployment",
+            None,
+            &dep(json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}])),
+            "m",
+            false,
+            "apps/v1",
+            "",
+        )
+        .unwrap();
+        let second = server_side_apply(
+            "apps/v1/Deployment",
+            Some(&first),
+            &dep(json!([{"name": "A", "value": "1"}])),
+            "m",
+            false,
+            "apps/v1",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            second["spec"]["template"]["spec"]["containers"][0]["env"],
+            json!([{"name": "A", "value": "1"}])
+        );
     }
 
     #[test]
     fn conflicts_with_another_manager_unless_forced() {
-        let first = server_side_apply("apps/v1/Deployment", None, &dep(json!([{"name": "A", "value": "1"}])), "m1", false, "apps/v1", "").unwrap();
-        let err = server_side_apply("apps/v1/Deployment", Some(&first), &dep(json!([{"name": "A", "value": "2"}])), "m2", false, "apps/v1", "");
+        let first = server_side_apply(
+            "apps/v1/Deployment",
+            None,
+            &dep(json!([{"name": "A", "value": "1"}])),
+            "m1",
+            false,
+            "apps/v1",
+            "",
+        )
+        .unwrap();
+        let err = server_side_apply(
+            "apps/v1/Deployment",
+            Some(&first),
+            &dep(json!([{"name": "A", "value": "2"}])),
+            "m2",
+            false,
+            "apps/v1",
+            "",
+        );
         match err {
-            Err(ApplyError::Conflicts(c)) => assert!(c[0].1.contains("env[name=\"A\"].value"), "{c:?}"),
+            Err(ApplyError::Conflicts(c)) => {
+                assert!(c[0].1.contains("env[name=\"A\"].value"), "{c:?}")
+            }
             other => panic!("expected conflict, got {other:?}"),
         }
-        let forced = server_side_apply("apps/v1/Deployment", Some(&first), &dep(json!([{"name": "A", "value": "2"}])), "m2", true, "apps/v1", "").unwrap();
-        assert_eq!(forced["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"], json!("2"));
+        let forced = server_side_apply(
+            "apps/v1/Deployment",
+            Some(&first),
+            &dep(json!([{"name": "A", "value": "2"}])),
+            "m2",
+            true,
+            "apps/v1",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            forced["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"],
+            json!("2")
+        );
     }
 
     #[test]
     fn duplicate_keys_are_refused() {
-        let err = server_side_apply("apps/v1/Deployment", None, &dep(json!([{"name": "A"}, {"name": "A"}])), "m", false, "apps/v1", "");
+        let err = server_side_apply(
+            "apps/v1/Deployment",
+            None,
+            &dep(json!([{"name": "A"}, {"name": "A"}])),
+            "m",
+            false,
+            "apps/v1",
+            "",
+        );
         assert!(matches!(err, Err(ApplyError::Malformed(m)) if m.contains("duplicate entries")));
     }
 }

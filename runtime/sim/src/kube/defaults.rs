@@ -70,7 +70,10 @@ pub fn apply_defaults(type_key: &str, object: &mut Value) {
                         }
                     }
                 }
-                if let Some(templates) = spec.get_mut("volumeClaimTemplates").and_then(Value::as_array_mut) {
+                if let Some(templates) = spec
+                    .get_mut("volumeClaimTemplates")
+                    .and_then(Value::as_array_mut)
+                {
                     for t in templates.iter_mut().filter_map(Value::as_object_mut) {
                         set_default(t, "apiVersion", json!("v1"));
                         set_default(t, "kind", json!("PersistentVolumeClaim"));
@@ -111,7 +114,11 @@ pub fn apply_defaults(type_key: &str, object: &mut Value) {
                 set_default(spec, "suspend", json!(false));
                 set_default(spec, "successfulJobsHistoryLimit", json!(3));
                 set_default(spec, "failedJobsHistoryLimit", json!(1));
-                if let Some(job) = spec.get_mut("jobTemplate").and_then(|j| j.get_mut("spec")).and_then(Value::as_object_mut) {
+                if let Some(job) = spec
+                    .get_mut("jobTemplate")
+                    .and_then(|j| j.get_mut("spec"))
+                    .and_then(Value::as_object_mut)
+                {
                     set_default(job, "backoffLimit", json!(6));
                     template(job);
                 }
@@ -191,8 +198,18 @@ pub fn apply_defaults(type_key: &str, object: &mut Value) {
                     spec.insert("policyTypes".into(), Value::Array(types));
                 }
                 for rule_kind in ["ingress", "egress"] {
-                    for rule in spec.get_mut(rule_kind).and_then(Value::as_array_mut).into_iter().flatten() {
-                        for port in rule.get_mut("ports").and_then(Value::as_array_mut).into_iter().flatten() {
+                    for rule in spec
+                        .get_mut(rule_kind)
+                        .and_then(Value::as_array_mut)
+                        .into_iter()
+                        .flatten()
+                    {
+                        for port in rule
+                            .get_mut("ports")
+                            .and_then(Value::as_array_mut)
+                            .into_iter()
+                            .flatten()
+                        {
                             if let Some(p) = port.as_object_mut() {
                                 set_default(p, "protocol", json!("TCP"));
                             }
@@ -208,19 +225,30 @@ pub fn apply_defaults(type_key: &str, object: &mut Value) {
 /// `stringData` is write-only: merged into `data` (base64) on the way in.
 fn fold_string_data(object: &mut Value) {
     use base64::Engine;
-    let Some(map) = object.as_object_mut() else { return };
-    let Some(Value::Object(string_data)) = map.remove("stringData") else { return };
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(string_data)) = map.remove("stringData") else {
+        return;
+    };
     let data = map.entry("data").or_insert_with(|| json!({}));
     if let Some(data) = data.as_object_mut() {
         for (k, v) in string_data {
             let text = v.as_str().unwrap_or_default();
-            data.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(text)));
+            data.insert(
+                k,
+                json!(base64::engine::general_purpose::STANDARD.encode(text)),
+            );
         }
     }
 }
 
 fn template(spec: &mut Map<String, Value>) {
-    if let Some(pod_spec) = spec.get_mut("template").and_then(|t| t.get_mut("spec")).and_then(Value::as_object_mut) {
+    if let Some(pod_spec) = spec
+        .get_mut("template")
+        .and_then(|t| t.get_mut("spec"))
+        .and_then(Value::as_object_mut)
+    {
         pod_spec_defaults(pod_spec, false);
     }
 }
@@ -285,9 +313,17 @@ fn container(c: &mut Map<String, Value>) {
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
     set_default(c, "resources", json!({}));
-    let image = c.get("image").and_then(Value::as_str).unwrap_or("").to_string();
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let tag = crate::registry::ImageRef::parse(&image).tag;
-    let policy = if tag == "latest" { "Always" } else { "IfNotPresent" };
+    let policy = if tag == "latest" {
+        "Always"
+    } else {
+        "IfNotPresent"
+    };
     set_default(c, "imagePullPolicy", json!(policy));
     if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports.iter_mut().filter_map(Value::as_object_mut) {
@@ -301,7 +337,11 @@ fn container(c: &mut Map<String, Value>) {
     }
     if let Some(env) = c.get_mut("env").and_then(Value::as_array_mut) {
         for e in env.iter_mut() {
-            if let Some(field_ref) = e.get_mut("valueFrom").and_then(|v| v.get_mut("fieldRef")).and_then(Value::as_object_mut) {
+            if let Some(field_ref) = e
+                .get_mut("valueFrom")
+                .and_then(|v| v.get_mut("fieldRef"))
+                .and_then(Value::as_object_mut)
+            {
                 set_default(field_ref, "apiVersion", json!("v1"));
             }
         }

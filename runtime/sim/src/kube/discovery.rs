@@ -9,11 +9,15 @@ use crate::world::World;
 use serde_json::{json, Value};
 
 /// Media type of aggregated discovery responses.
-pub const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// Whether the Accept header prefers aggregated discovery.
 pub fn wants_aggregated(accept: &str) -> bool {
-    accept.split(',').next().is_some_and(|first| first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2"))
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2"))
 }
 
 /// Groups in discovery order (core first), each with its versions in preference order.
@@ -34,13 +38,33 @@ fn groups(world: &World) -> Vec<(String, Vec<String>)> {
 
 fn subresource_kind(rt: &ResourceType, sub: &str) -> (String, String, String, Vec<&'static str>) {
     match sub {
-        "scale" => ("autoscaling".into(), "v1".into(), "Scale".into(), vec!["get", "patch", "update"]),
+        "scale" => (
+            "autoscaling".into(),
+            "v1".into(),
+            "Scale".into(),
+            vec!["get", "patch", "update"],
+        ),
         "log" => ("".into(), "v1".into(), "Pod".into(), vec!["get"]),
-        "eviction" => ("policy".into(), "v1".into(), "Eviction".into(), vec!["create"]),
+        "eviction" => (
+            "policy".into(),
+            "v1".into(),
+            "Eviction".into(),
+            vec!["create"],
+        ),
         "binding" => ("".into(), "v1".into(), "Binding".into(), vec!["create"]),
-        "proxy" => ("".into(), "v1".into(), "NodeProxyOptions".into(), vec!["create", "delete", "get", "patch", "update"]),
+        "proxy" => (
+            "".into(),
+            "v1".into(),
+            "NodeProxyOptions".into(),
+            vec!["create", "delete", "get", "patch", "update"],
+        ),
         "finalize" => ("".into(), "v1".into(), "Namespace".into(), vec!["update"]),
-        _ => (rt.group.clone(), rt.version.clone(), rt.kind.clone(), vec!["get", "patch", "update"]),
+        _ => (
+            rt.group.clone(),
+            rt.version.clone(),
+            rt.kind.clone(),
+            vec!["get", "patch", "update"],
+        ),
     }
 }
 
@@ -73,18 +97,23 @@ pub fn api_group_list(world: &World) -> Value {
 
 /// `/apis/{group}`
 pub fn api_group(world: &World, group: &str) -> Option<Value> {
-    groups(world).into_iter().find(|(g, _)| g == group && !g.is_empty()).map(|(g, vs)| {
-        let mut v = group_json(&g, &vs);
-        v["kind"] = json!("APIGroup");
-        v["apiVersion"] = json!("v1");
-        v
-    })
+    groups(world)
+        .into_iter()
+        .find(|(g, _)| g == group && !g.is_empty())
+        .map(|(g, vs)| {
+            let mut v = group_json(&g, &vs);
+            v["kind"] = json!("APIGroup");
+            v["apiVersion"] = json!("v1");
+            v
+        })
 }
 
 /// `/api/v1`, `/apis/{group}/{version}`
 pub fn api_resource_list(world: &World, group: &str, version: &str) -> Option<Value> {
-    let types: Vec<ResourceType> =
-        all_types(world).into_iter().filter(|rt| rt.group == group && rt.version == version).collect();
+    let types: Vec<ResourceType> = all_types(world)
+        .into_iter()
+        .filter(|rt| rt.group == group && rt.version == version)
+        .collect();
     if types.is_empty() {
         return None;
     }
@@ -114,8 +143,14 @@ pub fn api_resource_list(world: &World, group: &str, version: &str) -> Option<Va
             resources.push(s);
         }
     }
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}),
+    )
 }
 
 /// Aggregated discovery for `/api` (core only) or `/apis` (all other groups).

@@ -78,7 +78,12 @@ pub fn present(rt: &ResourceType, object: &Value) -> Value {
     strip_for_list(rt, object.clone())
 }
 
-pub fn get(world: &World, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, ApiError> {
+pub fn get(
+    world: &World,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+) -> Result<Value, ApiError> {
     world
         .kube
         .get(&rt.type_key(), namespace, name)
@@ -93,9 +98,14 @@ pub struct Selectors {
 }
 
 impl Selectors {
-    pub fn parse(rt: &ResourceType, label: Option<&str>, field: Option<&str>) -> Result<Selectors, ApiError> {
+    pub fn parse(
+        rt: &ResourceType,
+        label: Option<&str>,
+        field: Option<&str>,
+    ) -> Result<Selectors, ApiError> {
         let labels = LabelSelector::parse(label.unwrap_or("")).map_err(ApiError::bad_request)?;
-        let fields = FieldSelector::parse(field.unwrap_or(""), &rt.type_key()).map_err(ApiError::bad_request)?;
+        let fields = FieldSelector::parse(field.unwrap_or(""), &rt.type_key())
+            .map_err(ApiError::bad_request)?;
         Ok(Selectors { labels, fields })
     }
 
@@ -119,7 +129,9 @@ pub fn list(
                 .decode(token)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ApiError::bad_request("continue key is not valid: illegal base64 data"))?,
+                .ok_or_else(|| {
+                    ApiError::bad_request("continue key is not valid: illegal base64 data")
+                })?,
         ),
         None => None,
     };
@@ -162,7 +174,12 @@ pub fn list(
 }
 
 /// Puts apiVersion/kind/namespace in place and checks what the body says against the URL.
-fn normalise_identity(rt: &ResourceType, object: &mut Value, namespace: &str, url_name: Option<&str>) -> Result<(), ApiError> {
+fn normalise_identity(
+    rt: &ResourceType,
+    object: &mut Value,
+    namespace: &str,
+    url_name: Option<&str>,
+) -> Result<(), ApiError> {
     if !object.is_object() {
         return Err(ApiError::bad_request(format!(
             "Object '{}' is not a JSON object",
@@ -240,9 +257,13 @@ pub(crate) fn admit_create(world: &World, rt: &ResourceType, object: &mut Value)
     match rt.type_key().as_str() {
         "v1/PersistentVolumeClaim" => {
             if object["spec"]["storageClassName"].is_null() {
-                let default = world.kube.list("storage.k8s.io/v1/StorageClass", None).find(|sc| {
-                    sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
-                });
+                let default = world
+                    .kube
+                    .list("storage.k8s.io/v1/StorageClass", None)
+                    .find(|sc| {
+                        sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"]
+                            == "true"
+                    });
                 if let Some(sc) = default {
                     object["spec"]["storageClassName"] = json!(name_of(sc));
                 }
@@ -337,7 +358,9 @@ fn finish_write(
                 merged["metadata"]["managedFields"] = new["metadata"]["managedFields"].clone();
                 new = merged;
             }
-            (Part::Status, None) => return Err(ApiError::not_found(&rt.group, &rt.plural, name_of(&new))),
+            (Part::Status, None) => {
+                return Err(ApiError::not_found(&rt.group, &rt.plural, name_of(&new)))
+            }
         }
     }
     if let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -375,7 +398,9 @@ fn finish_write(
     }
     if track_fields {
         let explicit_fields = new["metadata"]["managedFields"].clone();
-        let old_fields = old.map(|o| o["metadata"]["managedFields"].clone()).unwrap_or(Value::Null);
+        let old_fields = old
+            .map(|o| o["metadata"]["managedFields"].clone())
+            .unwrap_or(Value::Null);
         // a client that sends managedFields different from the stored ones is editing
         // them on purpose (Helm 4's client-side → server-side migration does this)
         if !explicit_fields.is_null() && explicit_fields != old_fields {
@@ -384,12 +409,21 @@ fn finish_write(
             }
         } else {
             let subresource = if part == Part::Status { "status" } else { "" };
-            record_update(&type_key, old, &mut new, &opts.field_manager, subresource, &rt.api_version());
+            record_update(
+                &type_key,
+                old,
+                &mut new,
+                &opts.field_manager,
+                subresource,
+                &rt.api_version(),
+            );
         }
     }
     // an object being deleted whose last finalizer was removed goes away now
     if old.is_some_and(|o| o["metadata"]["deletionTimestamp"].is_string())
-        && new["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty())
+        && new["metadata"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty())
     {
         if opts.dry_run {
             return Ok(new);
@@ -403,7 +437,10 @@ fn finish_write(
     if opts.dry_run {
         if old.is_none() {
             let meta = ensure_object(&mut new, "metadata");
-            meta.insert("uid".into(), json!(crate::ids::uid(u64::MAX - world.kube.id_counter)));
+            meta.insert(
+                "uid".into(),
+                json!(crate::ids::uid(u64::MAX - world.kube.id_counter)),
+            );
             meta.insert("creationTimestamp".into(), json!(crate::clock::wall_time()));
             meta.remove("resourceVersion");
         }
@@ -437,11 +474,25 @@ pub fn create(
     let mut object = to_storage(rt, object);
     let storage_rt = storage_type(rt);
     let meta = ensure_object(&mut object, "metadata");
-    for field in ["uid", "resourceVersion", "creationTimestamp", "generation", "deletionTimestamp"] {
+    for field in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "generation",
+        "deletionTimestamp",
+    ] {
         meta.remove(field);
     }
-    if meta.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
-        if let Some(prefix) = meta.get("generateName").and_then(Value::as_str).map(String::from) {
+    if meta
+        .get("name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        if let Some(prefix) = meta
+            .get("generateName")
+            .and_then(Value::as_str)
+            .map(String::from)
+        {
             let suffix = world.kube.new_suffix(5);
             meta.insert("name".into(), json!(format!("{prefix}{suffix}")));
         }
@@ -452,11 +503,18 @@ pub fn create(
             &rt.group,
             &rt.kind,
             "",
-            vec![Cause::required("metadata.name", "name or generateName is required")],
+            vec![Cause::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
         ));
     }
     require_namespace(world, rt, namespace)?;
-    if world.kube.get(&storage_rt.type_key(), namespace, &name).is_some() {
+    if world
+        .kube
+        .get(&storage_rt.type_key(), namespace, &name)
+        .is_some()
+    {
         return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
     }
     if rt.group == "authorization.k8s.io" {
@@ -474,16 +532,32 @@ pub fn create(
 /// The type whose storage a view writes to (events.k8s.io → core Events).
 fn storage_type(rt: &ResourceType) -> ResourceType {
     if rt.is_events_view() {
-        crate::kube::resources::builtin_by_type_key("v1/Event").cloned().unwrap_or_else(|| rt.clone())
+        crate::kube::resources::builtin_by_type_key("v1/Event")
+            .cloned()
+            .unwrap_or_else(|| rt.clone())
     } else {
         rt.clone()
     }
 }
 
-fn check_resource_version(rt: &ResourceType, requested: &Value, current: &Value, name: &str) -> Result<(), ApiError> {
-    let wanted = requested["metadata"]["resourceVersion"].as_str().unwrap_or("");
-    if !wanted.is_empty() && wanted != current["metadata"]["resourceVersion"].as_str().unwrap_or("") {
-        return Err(ApiError::stale_resource_version(&rt.group, &rt.plural, name));
+fn check_resource_version(
+    rt: &ResourceType,
+    requested: &Value,
+    current: &Value,
+    name: &str,
+) -> Result<(), ApiError> {
+    let wanted = requested["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("");
+    if !wanted.is_empty()
+        && wanted
+            != current["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or("")
+    {
+        return Err(ApiError::stale_resource_version(
+            &rt.group, &rt.plural, name,
+        ));
     }
     Ok(())
 }
@@ -528,9 +602,9 @@ impl PatchType {
             "application/json-patch+json" => Some(PatchType::Json),
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
-            "application/apply-patch+yaml" | "application/apply-patch+json" | "application/apply-patch+cbor" => {
-                Some(PatchType::Apply)
-            }
+            "application/apply-patch+yaml"
+            | "application/apply-patch+json"
+            | "application/apply-patch+cbor" => Some(PatchType::Apply),
             _ => None,
         }
     }
@@ -545,17 +619,32 @@ impl PatchType {
 
 fn patch_failed(rt: &ResourceType, name: &str, why: String) -> ApiError {
     let mut e = ApiError::invalid(&rt.group, &rt.kind, name, vec![]);
-    e.message = format!("{} \"{name}\" is invalid: {why}", if rt.group.is_empty() { rt.kind.clone() } else { format!("{}.{}", rt.kind, rt.group) });
+    e.message = format!(
+        "{} \"{name}\" is invalid: {why}",
+        if rt.group.is_empty() {
+            rt.kind.clone()
+        } else {
+            format!("{}.{}", rt.kind, rt.group)
+        }
+    );
     e
 }
 
 /// Applies a non-apply patch to `current`, returning the patched object.
-pub fn apply_patch(rt: &ResourceType, current: &Value, patch_type: PatchType, body: &[u8], name: &str) -> Result<Value, ApiError> {
+pub fn apply_patch(
+    rt: &ResourceType,
+    current: &Value,
+    patch_type: PatchType,
+    body: &[u8],
+    name: &str,
+) -> Result<Value, ApiError> {
     let patch = parse_body(body, false)?;
     match patch_type {
         PatchType::Merge => {
             if !patch.is_object() {
-                return Err(ApiError::bad_request("json: cannot unmarshal into Go value of type map[string]interface {}"));
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal into Go value of type map[string]interface {}",
+                ));
             }
             let mut target = current.clone();
             merge_patch(&mut target, &patch);
@@ -565,7 +654,11 @@ pub fn apply_patch(rt: &ResourceType, current: &Value, patch_type: PatchType, bo
             if rt.typed.is_none() {
                 return Err(ApiError::unsupported_media_type(
                     "application/strategic-merge-patch+json",
-                    &["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"],
+                    &[
+                        "application/json-patch+json",
+                        "application/merge-patch+json",
+                        "application/apply-patch+yaml",
+                    ],
                 ));
             }
             strategic_merge(&rt.type_key(), current, &patch).map_err(|e| patch_failed(rt, name, e))
@@ -574,7 +667,13 @@ pub fn apply_patch(rt: &ResourceType, current: &Value, patch_type: PatchType, bo
             let ops: json_patch::Patch = serde_json::from_value(patch)
                 .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
             let mut target = current.clone();
-            json_patch::patch(&mut target, &ops).map_err(|e| patch_failed(rt, name, format!("the server rejected our request due to an error in our request: {e}")))?;
+            json_patch::patch(&mut target, &ops).map_err(|e| {
+                patch_failed(
+                    rt,
+                    name,
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                )
+            })?;
             Ok(target)
         }
         PatchType::Apply => Err(ApiError::internal("apply handled elsewhere")),
@@ -594,7 +693,10 @@ pub fn patch(
     opts: &WriteOptions,
 ) -> Result<(u16, Value), ApiError> {
     let storage_rt = storage_type(rt);
-    let old = world.kube.get(&storage_rt.type_key(), namespace, name).cloned();
+    let old = world
+        .kube
+        .get(&storage_rt.type_key(), namespace, name)
+        .cloned();
     if patch_type == PatchType::Apply {
         return apply(world, rt, namespace, name, body, part, opts, old);
     }
@@ -693,11 +795,18 @@ impl DeleteOptions {
     pub fn from_value(v: &Value) -> DeleteOptions {
         DeleteOptions {
             grace_period_seconds: v["gracePeriodSeconds"].as_i64(),
-            propagation_policy: v["propagationPolicy"].as_str().map(String::from).or_else(|| {
-                v["orphanDependents"].as_bool().and_then(|o| o.then(|| "Orphan".to_string()))
-            }),
+            propagation_policy: v["propagationPolicy"]
+                .as_str()
+                .map(String::from)
+                .or_else(|| {
+                    v["orphanDependents"]
+                        .as_bool()
+                        .and_then(|o| o.then(|| "Orphan".to_string()))
+                }),
             precondition_uid: v["preconditions"]["uid"].as_str().map(String::from),
-            precondition_resource_version: v["preconditions"]["resourceVersion"].as_str().map(String::from),
+            precondition_resource_version: v["preconditions"]["resourceVersion"]
+                .as_str()
+                .map(String::from),
         }
     }
 }
@@ -720,10 +829,15 @@ pub fn delete(
         .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
     if let Some(uid) = &options.precondition_uid {
         if uid != crate::store::uid_of(&current) {
-            return Err(ApiError::conflict(&rt.group, &rt.plural, name, &format!(
-                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                crate::store::uid_of(&current)
-            )));
+            return Err(ApiError::conflict(
+                &rt.group,
+                &rt.plural,
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    crate::store::uid_of(&current)
+                ),
+            ));
         }
     }
     if let Some(rv) = &options.precondition_resource_version {
@@ -738,18 +852,26 @@ pub fn delete(
         return Ok(present(rt, &current));
     }
     if options.propagation_policy.as_deref() == Some("Orphan") {
-        crate::controllers::garbage_collector::orphan_dependents(world, crate::store::uid_of(&current));
+        crate::controllers::garbage_collector::orphan_dependents(
+            world,
+            crate::store::uid_of(&current),
+        );
     }
     if current["metadata"]["deletionTimestamp"].is_string() {
         // already being deleted; a second delete with grace 0 finishes a pod
         if type_key == "v1/Pod" && options.grace_period_seconds == Some(0) {
             crate::controllers::kubelet::forget_pod(world, &current);
-            let removed = world.kube.remove(&type_key, namespace, name).unwrap_or(current);
+            let removed = world
+                .kube
+                .remove(&type_key, namespace, name)
+                .unwrap_or(current);
             return Ok(present(rt, &removed));
         }
         return Ok(present(rt, &current));
     }
-    let has_finalizers = current["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+    let has_finalizers = current["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty());
     let now = crate::clock::wall_time();
     if type_key == "v1/Namespace" {
         let mut ns = current.clone();
@@ -766,11 +888,15 @@ pub fn delete(
     let graceful_pod = type_key == "v1/Pod"
         && grace > 0
         && current["spec"]["nodeName"].is_string()
-        && !matches!(current["status"]["phase"].as_str(), Some("Succeeded") | Some("Failed"));
+        && !matches!(
+            current["status"]["phase"].as_str(),
+            Some("Succeeded") | Some("Failed")
+        );
     if has_finalizers || graceful_pod {
         let mut marked = current.clone();
         marked["metadata"]["deletionTimestamp"] = json!(now);
-        marked["metadata"]["deletionGracePeriodSeconds"] = json!(if graceful_pod { grace } else { 0 });
+        marked["metadata"]["deletionGracePeriodSeconds"] =
+            json!(if graceful_pod { grace } else { 0 });
         if graceful_pod {
             crate::controllers::kubelet::begin_termination(world, &marked, grace);
         }
@@ -780,7 +906,10 @@ pub fn delete(
     if type_key == "v1/Pod" {
         crate::controllers::kubelet::forget_pod(world, &current);
     }
-    let removed = world.kube.remove(&type_key, namespace, name).unwrap_or(current);
+    let removed = world
+        .kube
+        .remove(&type_key, namespace, name)
+        .unwrap_or(current);
     Ok(present(rt, &removed))
 }
 
@@ -863,14 +992,23 @@ pub fn write_scale(
         Some(PatchType::Json) => apply_patch(rt, &current_scale, PatchType::Json, body, name)?,
     };
     let replicas = new_scale["spec"]["replicas"].as_i64().ok_or_else(|| {
-        ApiError::invalid("autoscaling", "Scale", name, vec![Cause::required("spec.replicas", "")])
+        ApiError::invalid(
+            "autoscaling",
+            "Scale",
+            name,
+            vec![Cause::required("spec.replicas", "")],
+        )
     })?;
     if replicas < 0 {
         return Err(ApiError::invalid(
             "autoscaling",
             "Scale",
             name,
-            vec![Cause::invalid("spec.replicas", &json!(replicas), "must be greater than or equal to 0")],
+            vec![Cause::invalid(
+                "spec.replicas",
+                &json!(replicas),
+                "must be greater than or equal to 0",
+            )],
         ));
     }
     let mut updated = old.clone();

@@ -12,7 +12,10 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListKind {
     /// Items are maps identified by `keys` (server-side apply) / `merge_key` (strategic merge).
-    Map { keys: &'static [&'static str], merge_key: &'static str },
+    Map {
+        keys: &'static [&'static str],
+        merge_key: &'static str,
+    },
     /// Items are scalars, merged as a set.
     Set,
     /// Replaced as a whole.
@@ -20,7 +23,8 @@ pub enum ListKind {
 }
 
 fn within_container(path: &[String]) -> bool {
-    path.iter().any(|p| p == "containers" || p == "initContainers" || p == "ephemeralContainers")
+    path.iter()
+        .any(|p| p == "containers" || p == "initContainers" || p == "ephemeralContainers")
 }
 
 /// The kind of the list at `path` + `field` in an object of `type_key`.
@@ -28,31 +32,59 @@ fn within_container(path: &[String]) -> bool {
 pub fn list_kind(type_key: &str, path: &[String], field: &str) -> ListKind {
     const NAME: &[&str] = &["name"];
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "resourceClaims" | "schedulingGates" | "secrets" => {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims"
+        | "schedulingGates"
+        | "secrets" => {
             // Role/ClusterRole "rules" etc. are atomic; these names are all pod-spec-ish
             // except "secrets" on ServiceAccount.
             if field == "secrets" && type_key != "v1/ServiceAccount" {
                 return ListKind::Atomic;
             }
-            ListKind::Map { keys: NAME, merge_key: "name" }
+            ListKind::Map {
+                keys: NAME,
+                merge_key: "name",
+            }
         }
-        "volumeMounts" => ListKind::Map { keys: &["mountPath"], merge_key: "mountPath" },
-        "volumeDevices" => ListKind::Map { keys: &["devicePath"], merge_key: "devicePath" },
-        "hostAliases" => ListKind::Map { keys: &["ip"], merge_key: "ip" },
-        "topologySpreadConstraints" => {
-            ListKind::Map { keys: &["topologyKey", "whenUnsatisfiable"], merge_key: "topologyKey" }
-        }
-        "ports" if within_container(path) => {
-            ListKind::Map { keys: &["containerPort", "protocol"], merge_key: "containerPort" }
-        }
+        "volumeMounts" => ListKind::Map {
+            keys: &["mountPath"],
+            merge_key: "mountPath",
+        },
+        "volumeDevices" => ListKind::Map {
+            keys: &["devicePath"],
+            merge_key: "devicePath",
+        },
+        "hostAliases" => ListKind::Map {
+            keys: &["ip"],
+            merge_key: "ip",
+        },
+        "topologySpreadConstraints" => ListKind::Map {
+            keys: &["topologyKey", "whenUnsatisfiable"],
+            merge_key: "topologyKey",
+        },
+        "ports" if within_container(path) => ListKind::Map {
+            keys: &["containerPort", "protocol"],
+            merge_key: "containerPort",
+        },
         "ports" if type_key == "v1/Service" && path.len() == 1 && path[0] == "spec" => {
-            ListKind::Map { keys: &["port", "protocol"], merge_key: "port" }
+            ListKind::Map {
+                keys: &["port", "protocol"],
+                merge_key: "port",
+            }
         }
-        "conditions" => ListKind::Map { keys: &["type"], merge_key: "type" },
-        "ownerReferences" if path.len() == 1 && path[0] == "metadata" => {
-            ListKind::Map { keys: &["uid"], merge_key: "uid" }
-        }
+        "conditions" => ListKind::Map {
+            keys: &["type"],
+            merge_key: "type",
+        },
+        "ownerReferences" if path.len() == 1 && path[0] == "metadata" => ListKind::Map {
+            keys: &["uid"],
+            merge_key: "uid",
+        },
         "finalizers" if path.len() == 1 && path[0] == "metadata" => ListKind::Set,
         _ => ListKind::Atomic,
     }
@@ -69,15 +101,30 @@ pub fn is_atomic_map(path: &[String], field: &str) -> bool {
 pub fn is_data_map(field: &str) -> bool {
     matches!(
         field,
-        "labels" | "annotations" | "data" | "stringData" | "binaryData" | "matchLabels" | "limits"
-            | "requests" | "capacity" | "allocatable" | "parameters" | "nodeSelector"
+        "labels"
+            | "annotations"
+            | "data"
+            | "stringData"
+            | "binaryData"
+            | "matchLabels"
+            | "limits"
+            | "requests"
+            | "capacity"
+            | "allocatable"
+            | "parameters"
+            | "nodeSelector"
     )
 }
 
 /// Finds the index of the item in `items` whose key fields equal those of `wanted`.
-pub fn find_keyed(items: &[serde_json::Value], wanted: &serde_json::Value, keys: &[&str]) -> Option<usize> {
+pub fn find_keyed(
+    items: &[serde_json::Value],
+    wanted: &serde_json::Value,
+    keys: &[&str],
+) -> Option<usize> {
     items.iter().position(|item| {
-        keys.iter().all(|k| key_value(item, k, keys) == key_value(wanted, k, keys))
+        keys.iter()
+            .all(|k| key_value(item, k, keys) == key_value(wanted, k, keys))
     })
 }
 

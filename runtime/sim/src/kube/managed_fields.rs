@@ -21,7 +21,9 @@ const OWNED_METADATA: &[&str] = &["labels", "annotations", "finalizers", "ownerR
 /// and — unless `with_status` — status excluded).
 pub fn field_set(type_key: &str, object: &Value, with_status: bool) -> FieldSet {
     let mut set = FieldSet::new();
-    let Some(map) = object.as_object() else { return set };
+    let Some(map) = object.as_object() else {
+        return set;
+    };
     for (key, value) in map {
         match key.as_str() {
             "apiVersion" | "kind" => continue,
@@ -173,7 +175,9 @@ fn parse_element(e: &str) -> Option<Element<'_>> {
     let (prefix, rest) = e.split_at_checked(2)?;
     match prefix {
         "f:" => Some(Element::Field(rest)),
-        "k:" => serde_json::from_str::<Map<String, Value>>(rest).ok().map(Element::Key),
+        "k:" => serde_json::from_str::<Map<String, Value>>(rest)
+            .ok()
+            .map(Element::Key),
         "v:" => serde_json::from_str(rest).ok().map(Element::SetValue),
         _ => None,
     }
@@ -204,7 +208,9 @@ pub fn value_at<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
 /// Removes the field or item at `path` from `object` (no-op when absent).
 pub fn remove_at(object: &mut Value, path: &[String]) {
     let path: Vec<&String> = path.iter().filter(|e| *e != ".").collect();
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut v = object;
     for element in parents {
         let next = match parse_element(element) {
@@ -320,7 +326,11 @@ pub fn read_entries(object: &Value) -> Vec<ManagedEntry> {
 }
 
 pub fn write_entries(object: &mut Value, entries: &[ManagedEntry]) {
-    let list: Vec<Value> = entries.iter().filter(|e| !e.fields.is_empty()).map(ManagedEntry::to_json).collect();
+    let list: Vec<Value> = entries
+        .iter()
+        .filter(|e| !e.fields.is_empty())
+        .map(ManagedEntry::to_json)
+        .collect();
     let meta = crate::store::ensure_object(object, "metadata");
     if list.is_empty() {
         meta.remove("managedFields");
@@ -345,10 +355,15 @@ pub fn record_update(
     let changed = changed(type_key, old.unwrap_or(&empty), new, with_status);
     let present = field_set(type_key, new, true);
     for entry in entries.iter_mut() {
-        entry.fields.retain(|p| !changed.contains(p) && present.contains(p));
+        entry
+            .fields
+            .retain(|p| !changed.contains(p) && present.contains(p));
     }
     if !changed.is_empty() {
-        match entries.iter_mut().find(|e| e.same_owner(manager, "Update", subresource)) {
+        match entries
+            .iter_mut()
+            .find(|e| e.same_owner(manager, "Update", subresource))
+        {
             Some(entry) => {
                 entry.fields.extend(changed);
                 entry.time = crate::clock::wall_time();
@@ -383,7 +398,14 @@ mod tests {
             json!({})
         );
         assert_eq!(from_fields_v1(&v1), set);
-        let path: Path = vec!["f:spec".into(), "f:template".into(), "f:spec".into(), "f:containers".into(), "k:{\"name\":\"web\"}".into(), "f:image".into()];
+        let path: Path = vec![
+            "f:spec".into(),
+            "f:template".into(),
+            "f:spec".into(),
+            "f:containers".into(),
+            "k:{\"name\":\"web\"}".into(),
+            "f:image".into(),
+        ];
         assert_eq!(value_at(&obj, &path), Some(&json!("x")));
     }
 }

@@ -31,7 +31,10 @@ fn registry() -> &'static SchemaRegistry {
         for rt in builtins() {
             if let Some(typed) = rt.typed {
                 (typed.schema)(&mut generator);
-                kinds.insert(format!("{}/{}", rt.api_version(), rt.kind), (typed.schema_name)().into_owned());
+                kinds.insert(
+                    format!("{}/{}", rt.api_version(), rt.kind),
+                    (typed.schema_name)().into_owned(),
+                );
             }
         }
         let mut definitions = generator.take_definitions(true);
@@ -39,7 +42,9 @@ fn registry() -> &'static SchemaRegistry {
             if let Some(name) = kinds.get(&format!("{}/{}", rt.api_version(), rt.kind)) {
                 if let Some(def) = definitions.get_mut(name).and_then(Value::as_object_mut) {
                     let gvk = json!({"group": rt.group, "version": rt.version, "kind": rt.kind});
-                    let list = def.entry("x-kubernetes-group-version-kind").or_insert_with(|| json!([]));
+                    let list = def
+                        .entry("x-kubernetes-group-version-kind")
+                        .or_insert_with(|| json!([]));
                     if let Some(a) = list.as_array_mut() {
                         if !a.contains(&gvk) {
                             a.push(gvk);
@@ -61,7 +66,7 @@ fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-fn resolve<'a>(schema: &'a Value) -> &'a Value {
+fn resolve(schema: &Value) -> &Value {
     let defs = &registry().definitions;
     let mut s = schema;
     for _ in 0..8 {
@@ -70,7 +75,11 @@ fn resolve<'a>(schema: &'a Value) -> &'a Value {
                 Some(d) => s = d,
                 None => return s,
             }
-        } else if let Some(first) = s.get("allOf").and_then(Value::as_array).and_then(|a| a.first()) {
+        } else if let Some(first) = s
+            .get("allOf")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
             s = first;
         } else {
             return s;
@@ -105,7 +114,14 @@ fn query_param(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "description": description, "schema": {"type": "string", "uniqueItems": true}})
 }
 
-fn operation(rt: &ResourceType, action: &str, id: &str, def: &str, body: Option<Vec<&str>>, params: Vec<Value>) -> Value {
+fn operation(
+    rt: &ResourceType,
+    action: &str,
+    id: &str,
+    def: &str,
+    body: Option<Vec<&str>>,
+    params: Vec<Value>,
+) -> Value {
     let mut op = json!({
         "operationId": id,
         "x-kubernetes-action": action,
@@ -114,7 +130,10 @@ fn operation(rt: &ResourceType, action: &str, id: &str, def: &str, body: Option<
         "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": reference(def)}}}},
     });
     if let Some(types) = body {
-        let content: Map<String, Value> = types.into_iter().map(|t| (t.to_string(), json!({"schema": reference(def)}))).collect();
+        let content: Map<String, Value> = types
+            .into_iter()
+            .map(|t| (t.to_string(), json!({"schema": reference(def)})))
+            .collect();
         op["requestBody"] = json!({"content": content, "required": true});
     }
     op
@@ -135,22 +154,39 @@ fn write_params(patch: bool) -> Vec<Value> {
 /// `/openapi/v3/{api/v1 | apis/group/version}`
 pub fn v3_group_version(group: &str, version: &str, kubernetes_version: &str) -> Option<Value> {
     let reg = registry();
-    let types: Vec<&ResourceType> = builtins().iter().filter(|rt| rt.group == group && rt.version == version && rt.typed.is_some()).collect();
+    let types: Vec<&ResourceType> = builtins()
+        .iter()
+        .filter(|rt| rt.group == group && rt.version == version && rt.typed.is_some())
+        .collect();
     if types.is_empty() {
         return None;
     }
-    let prefix = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
+    let prefix = if group.is_empty() {
+        format!("/api/{version}")
+    } else {
+        format!("/apis/{group}/{version}")
+    };
     let mut paths = Map::new();
     let mut wanted = BTreeSet::new();
     for rt in types {
-        let Some(def) = reg.kinds.get(&format!("{}/{}", rt.api_version(), rt.kind)) else { continue };
+        let Some(def) = reg.kinds.get(&format!("{}/{}", rt.api_version(), rt.kind)) else {
+            continue;
+        };
         wanted.insert(def.clone());
         reachable(&reference(def), &mut wanted);
         let kind = &rt.kind;
-        let ns_path = if rt.namespaced { "/namespaces/{namespace}" } else { "" };
+        let ns_path = if rt.namespaced {
+            "/namespaces/{namespace}"
+        } else {
+            ""
+        };
         let collection = format!("{prefix}{ns_path}/{}", rt.plural);
         let item = format!("{collection}/{{name}}");
-        let patch_types = vec!["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json"];
+        let patch_types = vec![
+            "application/apply-patch+yaml",
+            "application/json-patch+json",
+            "application/merge-patch+json",
+        ];
         if rt.verbs.iter().any(|v| v == "get") {
             paths.insert(
                 collection.clone(),
@@ -199,16 +235,24 @@ pub fn v3_group_version(group: &str, version: &str, kubernetes_version: &str) ->
 pub fn v3_root() -> Value {
     let mut paths = Map::new();
     for rt in builtins() {
-        let key = if rt.group.is_empty() { format!("api/{}", rt.version) } else { format!("apis/{}/{}", rt.group, rt.version) };
+        let key = if rt.group.is_empty() {
+            format!("api/{}", rt.version)
+        } else {
+            format!("apis/{}/{}", rt.group, rt.version)
+        };
         let hash = crate::ids::safe_encode(crate::ids::fnv32a(key.as_bytes()));
-        paths.entry(key.clone()).or_insert_with(|| json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={hash}")}));
+        paths.entry(key.clone()).or_insert_with(
+            || json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={hash}")}),
+        );
     }
     json!({"paths": paths})
 }
 
 /// `/openapi/v2` (Swagger 2.0, JSON).
 pub fn v2(kubernetes_version: &str) -> Value {
-    let text = serde_json::to_string(&registry().definitions).unwrap_or_default().replace("#/components/schemas/", "#/definitions/");
+    let text = serde_json::to_string(&registry().definitions)
+        .unwrap_or_default()
+        .replace("#/components/schemas/", "#/definitions/");
     let definitions: Value = serde_json::from_str(&text).unwrap_or(json!({}));
     json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": kubernetes_version}, "paths": {}, "definitions": definitions})
 }
@@ -241,7 +285,9 @@ fn strip_nulls(value: &mut Value) {
 
 fn is_map_schema(schema: &Value) -> bool {
     let s = resolve(schema);
-    s.get("properties").is_none() && s.get("additionalProperties").is_some_and(|a| a.is_object() || a == &Value::Bool(true))
+    s.get("properties").is_none()
+        && s.get("additionalProperties")
+            .is_some_and(|a| a.is_object() || a == &Value::Bool(true))
 }
 
 fn tidy(value: &mut Value, schema: &Value) {
@@ -282,7 +328,9 @@ fn tidy(value: &mut Value, schema: &Value) {
 /// a real server drops unknown fields of built-in kinds when it decodes them.
 pub fn unknown_fields(type_key: &str, value: &mut Value, prune: bool) -> Vec<String> {
     let reg = registry();
-    let Some(def) = reg.kinds.get(type_key) else { return Vec::new() };
+    let Some(def) = reg.kinds.get(type_key) else {
+        return Vec::new();
+    };
     let schema = reference(def);
     let mut unknown = Vec::new();
     walk(value, &schema, String::new(), &mut unknown, prune);
@@ -291,7 +339,11 @@ pub fn unknown_fields(type_key: &str, value: &mut Value, prune: bool) -> Vec<Str
 
 fn walk(value: &mut Value, schema: &Value, path: String, unknown: &mut Vec<String>, prune: bool) {
     let schema = resolve(schema);
-    if schema.get("x-kubernetes-preserve-unknown-fields").and_then(Value::as_bool) == Some(true) {
+    if schema
+        .get("x-kubernetes-preserve-unknown-fields")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         return;
     }
     match value {
@@ -302,11 +354,17 @@ fn walk(value: &mut Value, schema: &Value, path: String, unknown: &mut Vec<Strin
                     if k.starts_with('$') {
                         continue; // strategic-merge directives
                     }
-                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     match props.get(k) {
                         Some(s) => walk(v, s, child, unknown, prune),
                         None => {
-                            if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                            if let Some(extra) =
+                                schema.get("additionalProperties").filter(|a| a.is_object())
+                            {
                                 walk(v, extra, child, unknown, prune);
                             } else {
                                 unknown.push(child);
@@ -320,7 +378,8 @@ fn walk(value: &mut Value, schema: &Value, path: String, unknown: &mut Vec<Strin
                         map.remove(&k);
                     }
                 }
-            } else if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+            } else if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object())
+            {
                 for (k, v) in map.iter_mut() {
                     walk(v, extra, format!("{path}.{k}"), unknown, prune);
                 }

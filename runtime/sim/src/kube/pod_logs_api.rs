@@ -22,18 +22,32 @@ pub fn resolve_container(pod: &Value, wanted: Option<&str>) -> Result<String, Ap
         .as_array()
         .into_iter()
         .flatten()
-        .chain(pod["spec"]["initContainers"].as_array().into_iter().flatten())
+        .chain(
+            pod["spec"]["initContainers"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
         .filter_map(|c| c["name"].as_str().map(String::from))
         .collect();
     match wanted {
         Some(c) if containers.iter().any(|n| n == c) => Ok(c.to_string()),
-        Some(c) => Err(ApiError::bad_request(format!("container {c} is not valid for pod {name}"))),
+        Some(c) => Err(ApiError::bad_request(format!(
+            "container {c} is not valid for pod {name}"
+        ))),
         None => {
-            let main: Vec<&str> = pod["spec"]["containers"].as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
+            let main: Vec<&str> = pod["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str())
+                .collect();
             if main.len() == 1 {
                 Ok(main[0].to_string())
             } else {
-                let default = pod["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"].as_str();
+                let default = pod["metadata"]["annotations"]
+                    ["kubectl.kubernetes.io/default-container"]
+                    .as_str();
                 match default {
                     Some(d) if main.contains(&d) => Ok(d.to_string()),
                     _ => Err(ApiError::bad_request(format!(
@@ -69,7 +83,12 @@ fn format_lines(lines: &[&LogLine], opts: &LogOptions) -> String {
 }
 
 /// The log text, and how many lines of the current instance it covered (for `follow`).
-pub fn read_logs(world: &World, namespace: &str, pod_name: &str, opts: &LogOptions) -> Result<(String, String, usize), ApiError> {
+pub fn read_logs(
+    world: &World,
+    namespace: &str,
+    pod_name: &str,
+    opts: &LogOptions,
+) -> Result<(String, String, usize), ApiError> {
     let pod = world
         .kube
         .get("v1/Pod", namespace, pod_name)
@@ -79,7 +98,12 @@ pub fn read_logs(world: &World, namespace: &str, pod_name: &str, opts: &LogOptio
         .as_array()
         .into_iter()
         .flatten()
-        .chain(pod["status"]["initContainerStatuses"].as_array().into_iter().flatten())
+        .chain(
+            pod["status"]["initContainerStatuses"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
         .find(|s| s["name"] == container.as_str())
         .cloned()
         .unwrap_or(Value::Null);
@@ -117,7 +141,14 @@ pub fn read_logs(world: &World, namespace: &str, pod_name: &str, opts: &LogOptio
 }
 
 /// New lines of the current instance since `seen` (for `follow`); None when the pod is gone.
-pub fn lines_since(world: &World, namespace: &str, pod_name: &str, container: &str, seen: usize, timestamps: bool) -> Option<(String, usize)> {
+pub fn lines_since(
+    world: &World,
+    namespace: &str,
+    pod_name: &str,
+    container: &str,
+    seen: usize,
+    timestamps: bool,
+) -> Option<(String, usize)> {
     world.kube.get("v1/Pod", namespace, pod_name)?;
     let log = world.logs.get(namespace, pod_name, container)?;
     let total = log.current.len();
@@ -125,7 +156,13 @@ pub fn lines_since(world: &World, namespace: &str, pod_name: &str, container: &s
         return Some((String::new(), total.max(seen.min(total))));
     }
     let new: Vec<&LogLine> = log.current.iter().skip(seen).collect();
-    let opts = LogOptions { container: None, tail_lines: None, previous: false, timestamps, limit_bytes: None };
+    let opts = LogOptions {
+        container: None,
+        tail_lines: None,
+        previous: false,
+        timestamps,
+        limit_bytes: None,
+    };
     Some((format_lines(&new, &opts), total))
 }
 

@@ -102,7 +102,10 @@ const SERVICE_ACCOUNT: &[Field] = &[
     (3, "imagePullSecrets", Kind::Msg(LOCAL_REF), true),
     (4, "automountServiceAccountToken", Kind::Bool, false),
 ];
-const PRECONDITIONS: &[Field] = &[(1, "uid", Kind::Str, false), (2, "resourceVersion", Kind::Str, false)];
+const PRECONDITIONS: &[Field] = &[
+    (1, "uid", Kind::Str, false),
+    (2, "resourceVersion", Kind::Str, false),
+];
 const DELETE_OPTIONS: &[Field] = &[
     (1, "gracePeriodSeconds", Kind::Int, false),
     (2, "preconditions", Kind::Msg(PRECONDITIONS), false),
@@ -110,8 +113,14 @@ const DELETE_OPTIONS: &[Field] = &[
     (4, "propagationPolicy", Kind::Str, false),
     (5, "dryRun", Kind::Str, true),
 ];
-const TYPE_META: &[Field] = &[(1, "apiVersion", Kind::Str, false), (2, "kind", Kind::Str, false)];
-const UNKNOWN: &[Field] = &[(1, "typeMeta", Kind::Msg(TYPE_META), false), (2, "raw", Kind::Bytes, false)];
+const TYPE_META: &[Field] = &[
+    (1, "apiVersion", Kind::Str, false),
+    (2, "kind", Kind::Str, false),
+];
+const UNKNOWN: &[Field] = &[
+    (1, "typeMeta", Kind::Msg(TYPE_META), false),
+    (2, "raw", Kind::Bytes, false),
+];
 
 fn schema_for(api_version: &str, kind: &str) -> Option<&'static [Field]> {
     match (api_version, kind) {
@@ -143,7 +152,11 @@ impl Reader<'_> {
         Err("varint too long".into())
     }
     fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self.pos.checked_add(n).filter(|e| *e <= self.data.len()).ok_or("truncated field")?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.data.len())
+            .ok_or("truncated field")?;
         let s = &self.data[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -151,14 +164,26 @@ impl Reader<'_> {
 }
 
 fn time(bytes: &[u8]) -> Result<Value, String> {
-    let m = decode_message(bytes, &[(1, "seconds", Kind::Int, false), (2, "nanos", Kind::Int, false)])?;
+    let m = decode_message(
+        bytes,
+        &[
+            (1, "seconds", Kind::Int, false),
+            (2, "nanos", Kind::Int, false),
+        ],
+    )?;
     let seconds = m["seconds"].as_i64().unwrap_or(0);
     let t = jiff::Timestamp::from_second(seconds).map_err(|e| e.to_string())?;
     Ok(json!(t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()))
 }
 
 fn map_entry(bytes: &[u8], value_kind: Kind) -> Result<(String, Value), String> {
-    let m = decode_message(bytes, &[(1, "key", Kind::Str, false), (2, "value", value_kind, false)])?;
+    let m = decode_message(
+        bytes,
+        &[
+            (1, "key", Kind::Str, false),
+            (2, "value", value_kind, false),
+        ],
+    )?;
     let key = m["key"].as_str().unwrap_or("").to_string();
     let value = m.get("value").cloned().unwrap_or(match value_kind {
         Kind::Bytes => json!(""),
@@ -168,7 +193,10 @@ fn map_entry(bytes: &[u8], value_kind: Kind) -> Result<(String, Value), String> 
 }
 
 fn decode_message(bytes: &[u8], fields: &[Field]) -> Result<Value, String> {
-    let mut r = Reader { data: bytes, pos: 0 };
+    let mut r = Reader {
+        data: bytes,
+        pos: 0,
+    };
     let mut out = Map::new();
     while r.pos < r.data.len() {
         let key = r.varint()?;
@@ -194,7 +222,9 @@ fn decode_message(bytes: &[u8], fields: &[Field]) -> Result<Value, String> {
             }
             other => return Err(format!("unsupported wire type {other}")),
         }
-        let Some(&(_, name, kind, repeated)) = fields.iter().find(|f| f.0 == number) else { continue };
+        let Some(&(_, name, kind, repeated)) = fields.iter().find(|f| f.0 == number) else {
+            continue;
+        };
         let value = match (kind, raw) {
             (Kind::Str, Some(b)) => json!(String::from_utf8_lossy(b)),
             (Kind::Bytes, Some(b)) => json!(base64::engine::general_purpose::STANDARD.encode(b)),
@@ -203,12 +233,18 @@ fn decode_message(bytes: &[u8], fields: &[Field]) -> Result<Value, String> {
             (Kind::Time, Some(b)) => time(b)?,
             (Kind::FieldsV1, Some(b)) => {
                 let inner = decode_message(b, &[(1, "raw", Kind::Bytes, false)])?;
-                let raw = base64::engine::general_purpose::STANDARD.decode(inner["raw"].as_str().unwrap_or("")).unwrap_or_default();
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(inner["raw"].as_str().unwrap_or(""))
+                    .unwrap_or_default();
                 serde_json::from_slice(&raw).unwrap_or(json!({}))
             }
             (Kind::Msg(sub), Some(b)) => decode_message(b, sub)?,
             (Kind::MapStr, Some(b)) | (Kind::MapBytes, Some(b)) => {
-                let value_kind = if matches!(kind, Kind::MapStr) { Kind::Str } else { Kind::Bytes };
+                let value_kind = if matches!(kind, Kind::MapStr) {
+                    Kind::Str
+                } else {
+                    Kind::Bytes
+                };
                 let (k, v) = map_entry(b, value_kind)?;
                 let slot = out.entry(name.to_string()).or_insert_with(|| json!({}));
                 slot[k] = v;
@@ -236,13 +272,26 @@ pub enum DecodeError {
 }
 
 pub fn decode(body: &[u8]) -> Result<Value, DecodeError> {
-    let payload = body.strip_prefix(b"k8s\0").ok_or_else(|| DecodeError::Malformed("missing protobuf magic prefix".into()))?;
+    let payload = body
+        .strip_prefix(b"k8s\0")
+        .ok_or_else(|| DecodeError::Malformed("missing protobuf magic prefix".into()))?;
     let envelope = decode_message(payload, UNKNOWN).map_err(DecodeError::Malformed)?;
-    let api_version = envelope["typeMeta"]["apiVersion"].as_str().unwrap_or("").to_string();
-    let kind = envelope["typeMeta"]["kind"].as_str().unwrap_or("").to_string();
-    let schema = schema_for(&api_version, &kind)
-        .ok_or_else(|| DecodeError::Unsupported(format!("{api_version}, Kind={kind} in protobuf (send JSON)")))?;
-    let raw = base64::engine::general_purpose::STANDARD.decode(envelope["raw"].as_str().unwrap_or("")).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let api_version = envelope["typeMeta"]["apiVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let kind = envelope["typeMeta"]["kind"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let schema = schema_for(&api_version, &kind).ok_or_else(|| {
+        DecodeError::Unsupported(format!(
+            "{api_version}, Kind={kind} in protobuf (send JSON)"
+        ))
+    })?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(envelope["raw"].as_str().unwrap_or(""))
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     let mut object = decode_message(&raw, schema).map_err(DecodeError::Malformed)?;
     object["apiVersion"] = json!(api_version);
     object["kind"] = json!(kind);
@@ -267,7 +316,9 @@ mod tests {
         let type_meta = [field(1, b"v1"), field(2, b"Secret")].concat();
         let envelope = [field(1, &type_meta), field(2, &secret)].concat();
         let body = [b"k8s\0".as_slice(), &envelope].concat();
-        let Ok(v) = decode(&body) else { panic!("decode failed") };
+        let Ok(v) = decode(&body) else {
+            panic!("decode failed")
+        };
         assert_eq!(v["metadata"]["name"], "s1");
         assert_eq!(v["data"]["k"], "AQI=");
         assert_eq!(v["type"], "Opaque");

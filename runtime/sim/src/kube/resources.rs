@@ -97,13 +97,23 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
 }
 
-const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 fn builtin<T>(short: &[&str], subresources: &[&str], categories: &[&str]) -> ResourceType
 where
     T: k8s_openapi::Resource + DeserializeOwned + JsonSchema + 'static,
 {
-    let namespaced = TypeId::of::<T::Scope>() == TypeId::of::<k8s_openapi::NamespaceResourceScope>();
+    let namespaced =
+        TypeId::of::<T::Scope>() == TypeId::of::<k8s_openapi::NamespaceResourceScope>();
     ResourceType {
         group: T::GROUP.to_string(),
         version: T::VERSION.to_string(),
@@ -181,22 +191,35 @@ pub fn builtins() -> &'static [ResourceType] {
 /// Types defined by the CustomResourceDefinitions in the store (served versions).
 pub fn custom_types(world: &World) -> Vec<ResourceType> {
     let mut out = Vec::new();
-    for crd in world.kube.list("apiextensions.k8s.io/v1/CustomResourceDefinition", None) {
+    for crd in world
+        .kube
+        .list("apiextensions.k8s.io/v1/CustomResourceDefinition", None)
+    {
         let spec = &crd["spec"];
         let names = &spec["names"];
-        let (Some(group), Some(plural), Some(kind)) =
-            (spec["group"].as_str(), names["plural"].as_str(), names["kind"].as_str())
-        else {
+        let (Some(group), Some(plural), Some(kind)) = (
+            spec["group"].as_str(),
+            names["plural"].as_str(),
+            names["kind"].as_str(),
+        ) else {
             continue;
         };
         let strings = |v: &Value| -> Vec<String> {
-            v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
         };
         for version in spec["versions"].as_array().into_iter().flatten() {
             if version["served"].as_bool() == Some(false) {
                 continue;
             }
-            let Some(name) = version["name"].as_str() else { continue };
+            let Some(name) = version["name"].as_str() else {
+                continue;
+            };
             let mut subresources = Vec::new();
             if version["subresources"]["status"].is_object() {
                 subresources.push("status".to_string());
@@ -209,7 +232,10 @@ pub fn custom_types(world: &World) -> Vec<ResourceType> {
                 version: name.to_string(),
                 kind: kind.to_string(),
                 plural: plural.to_string(),
-                singular: names["singular"].as_str().unwrap_or(&kind.to_lowercase()).to_string(),
+                singular: names["singular"]
+                    .as_str()
+                    .unwrap_or(&kind.to_lowercase())
+                    .to_string(),
                 namespaced: spec["scope"].as_str() != Some("Cluster"),
                 short_names: strings(&names["shortNames"]),
                 categories: strings(&names["categories"]),
@@ -230,18 +256,34 @@ pub fn all_types(world: &World) -> Vec<ResourceType> {
 }
 
 /// The type served at `/apis/{group}/{version}/{plural}`.
-pub fn find_by_path(world: &World, group: &str, version: &str, plural: &str) -> Option<ResourceType> {
-    let matches = |rt: &ResourceType| rt.group == group && rt.version == version && rt.plural == plural;
-    builtins().iter().find(|rt| matches(rt)).cloned().or_else(|| custom_types(world).into_iter().find(matches))
+pub fn find_by_path(
+    world: &World,
+    group: &str,
+    version: &str,
+    plural: &str,
+) -> Option<ResourceType> {
+    let matches =
+        |rt: &ResourceType| rt.group == group && rt.version == version && rt.plural == plural;
+    builtins()
+        .iter()
+        .find(|rt| matches(rt))
+        .cloned()
+        .or_else(|| custom_types(world).into_iter().find(matches))
 }
 
 /// The type of an object with this apiVersion and kind.
 pub fn find_by_kind(world: &World, api_version: &str, kind: &str) -> Option<ResourceType> {
     let matches = |rt: &ResourceType| rt.api_version() == api_version && rt.kind == kind;
-    builtins().iter().find(|rt| matches(rt)).cloned().or_else(|| custom_types(world).into_iter().find(matches))
+    builtins()
+        .iter()
+        .find(|rt| matches(rt))
+        .cloned()
+        .or_else(|| custom_types(world).into_iter().find(matches))
 }
 
 /// The built-in type for a store type key (`apps/v1/Deployment`), for controllers.
 pub fn builtin_by_type_key(key: &str) -> Option<&'static ResourceType> {
-    builtins().iter().find(|rt| !rt.is_events_view() && rt.type_key() == key)
+    builtins()
+        .iter()
+        .find(|rt| !rt.is_events_view() && rt.type_key() == key)
 }

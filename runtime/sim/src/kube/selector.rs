@@ -47,7 +47,11 @@ fn split_top_level(s: &str) -> Vec<String> {
         }
     }
     parts.push(current);
-    parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn parse_set(rest: &str) -> Result<Vec<String>, String> {
@@ -56,7 +60,11 @@ fn parse_set(rest: &str) -> Result<Vec<String>, String> {
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| format!("found '{rest}', expected: '(' … ')'"))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 impl LabelSelector {
@@ -64,28 +72,64 @@ impl LabelSelector {
         let mut requirements = Vec::new();
         for part in split_top_level(text) {
             let requirement = if let Some(key) = part.strip_prefix('!') {
-                Requirement { key: key.trim().to_string(), op: LabelOp::DoesNotExist }
+                Requirement {
+                    key: key.trim().to_string(),
+                    op: LabelOp::DoesNotExist,
+                }
             } else if let Some((k, v)) = part.split_once("!=") {
-                Requirement { key: k.trim().into(), op: LabelOp::NotEquals(v.trim().into()) }
+                Requirement {
+                    key: k.trim().into(),
+                    op: LabelOp::NotEquals(v.trim().into()),
+                }
             } else if let Some((k, v)) = part.split_once("==") {
-                Requirement { key: k.trim().into(), op: LabelOp::Equals(v.trim().into()) }
+                Requirement {
+                    key: k.trim().into(),
+                    op: LabelOp::Equals(v.trim().into()),
+                }
             } else if let Some((k, v)) = part.split_once('=') {
-                Requirement { key: k.trim().into(), op: LabelOp::Equals(v.trim().into()) }
+                Requirement {
+                    key: k.trim().into(),
+                    op: LabelOp::Equals(v.trim().into()),
+                }
             } else if let Some(i) = part.find(" notin ") {
-                Requirement { key: part[..i].trim().into(), op: LabelOp::NotIn(parse_set(&part[i + 7..])?) }
+                Requirement {
+                    key: part[..i].trim().into(),
+                    op: LabelOp::NotIn(parse_set(&part[i + 7..])?),
+                }
             } else if let Some(i) = part.find(" in ") {
-                Requirement { key: part[..i].trim().into(), op: LabelOp::In(parse_set(&part[i + 4..])?) }
+                Requirement {
+                    key: part[..i].trim().into(),
+                    op: LabelOp::In(parse_set(&part[i + 4..])?),
+                }
             } else if let Some((k, v)) = part.split_once('>') {
-                let n = v.trim().parse().map_err(|_| format!("invalid number in '{part}'"))?;
-                Requirement { key: k.trim().into(), op: LabelOp::GreaterThan(n) }
+                let n = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("invalid number in '{part}'"))?;
+                Requirement {
+                    key: k.trim().into(),
+                    op: LabelOp::GreaterThan(n),
+                }
             } else if let Some((k, v)) = part.split_once('<') {
-                let n = v.trim().parse().map_err(|_| format!("invalid number in '{part}'"))?;
-                Requirement { key: k.trim().into(), op: LabelOp::LessThan(n) }
+                let n = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("invalid number in '{part}'"))?;
+                Requirement {
+                    key: k.trim().into(),
+                    op: LabelOp::LessThan(n),
+                }
             } else {
-                Requirement { key: part.trim().into(), op: LabelOp::Exists }
+                Requirement {
+                    key: part.trim().into(),
+                    op: LabelOp::Exists,
+                }
             };
             if requirement.key.is_empty() || requirement.key.contains(' ') {
-                return Err(format!("unable to parse requirement: invalid label key \"{}\"", requirement.key));
+                return Err(format!(
+                    "unable to parse requirement: invalid label key \"{}\"",
+                    requirement.key
+                ));
             }
             requirements.push(requirement);
         }
@@ -105,8 +149,12 @@ impl LabelSelector {
             LabelOp::NotIn(set) => get(&r.key).is_none_or(|v| !set.iter().any(|s| s == v)),
             LabelOp::Exists => get(&r.key).is_some(),
             LabelOp::DoesNotExist => get(&r.key).is_none(),
-            LabelOp::GreaterThan(n) => get(&r.key).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
-            LabelOp::LessThan(n) => get(&r.key).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+            LabelOp::GreaterThan(n) => get(&r.key)
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v > *n),
+            LabelOp::LessThan(n) => get(&r.key)
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v < *n),
         })
     }
 
@@ -129,9 +177,18 @@ pub fn selector_object_matches(selector: &Value, labels: Option<&Map<String, Val
             }
         }
     }
-    for expr in selector["matchExpressions"].as_array().into_iter().flatten() {
+    for expr in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let key = expr["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = expr["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let values: Vec<&str> = expr["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         let ok = match expr["operator"].as_str().unwrap_or("") {
             "In" => get(key).is_some_and(|v| values.contains(&v)),
             "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
@@ -155,9 +212,18 @@ pub fn selector_object_to_string(selector: &Value) -> String {
             parts.push(format!("{k}={}", v.as_str().unwrap_or("")));
         }
     }
-    for expr in selector["matchExpressions"].as_array().into_iter().flatten() {
+    for expr in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let key = expr["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = expr["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let values: Vec<&str> = expr["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         match expr["operator"].as_str().unwrap_or("") {
             "In" => parts.push(format!("{key} in ({})", values.join(","))),
             "NotIn" => parts.push(format!("{key} notin ({})", values.join(","))),
@@ -238,7 +304,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, v, true)
             } else {
-                return Err(format!("invalid selector: '{text}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{text}'; can't understand '{part}'"
+                ));
             };
             let mut field = field.trim().to_string();
             // events.k8s.io/v1 calls the involved object "regarding"
@@ -262,7 +330,10 @@ impl FieldSelector {
 
     /// The name asked for by `metadata.name=x`, if any (watches on one object).
     pub fn name(&self) -> Option<&str> {
-        self.terms.iter().find(|(f, _, eq)| f == "metadata.name" && *eq).map(|(_, v, _)| v.as_str())
+        self.terms
+            .iter()
+            .find(|(f, _, eq)| f == "metadata.name" && *eq)
+            .map(|(_, v, _)| v.as_str())
     }
 
     pub fn matches(&self, object: &Value) -> bool {
@@ -275,7 +346,10 @@ impl FieldSelector {
 
 fn field_value(object: &Value, field: &str) -> String {
     if field == "source" {
-        return object["source"]["component"].as_str().unwrap_or("").to_string();
+        return object["source"]["component"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
     }
     let mut v = object;
     for part in field.split('.') {
@@ -285,7 +359,9 @@ fn field_value(object: &Value, field: &str) -> String {
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::Null if field == "spec.hostNetwork" || field == "spec.unschedulable" => "false".into(),
+        Value::Null if field == "spec.hostNetwork" || field == "spec.unschedulable" => {
+            "false".into()
+        }
         _ => String::new(),
     }
 }

@@ -40,8 +40,11 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -72,7 +75,10 @@ impl Query {
         self.0.get(k).map(String::as_str)
     }
     pub fn flag(&self, k: &str) -> bool {
-        matches!(self.get(k), Some("1") | Some("true") | Some("True") | Some(""))
+        matches!(
+            self.get(k),
+            Some("1") | Some("true") | Some("True") | Some("")
+        )
     }
 }
 
@@ -104,7 +110,10 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// A parsed resource URL.
@@ -160,7 +169,10 @@ impl KubeServer {
         let dry_run = query.get("dryRun") == Some("All");
         tracing::debug!(%method, %path, query = %raw_query, "kube request");
 
-        let fault = self.world.read(|w| w.api_faults.clone()).and_then(|config| self.faults.decide(&config, method.as_str(), &path));
+        let fault = self
+            .world
+            .read(|w| w.api_faults.clone())
+            .and_then(|config| self.faults.decide(&config, method.as_str(), &path));
         if let Some(fault) = fault {
             if let Some(stall) = fault.stall {
                 tokio::time::sleep(stall).await;
@@ -187,9 +199,16 @@ impl KubeServer {
 
         let body = match axum::body::to_bytes(body, 256 * 1024 * 1024).await {
             Ok(b) => b,
-            Err(e) => return error_response(&ApiError::bad_request(format!("reading the request body: {e}"))),
+            Err(e) => {
+                return error_response(&ApiError::bad_request(format!(
+                    "reading the request body: {e}"
+                )))
+            }
         };
-        let response = match self.route(&method, &path, &query, &parts.headers, &body).await {
+        let response = match self
+            .route(&method, &path, &query, &parts.headers, &body)
+            .await
+        {
             Ok(r) => r,
             Err(e) => error_response(&e),
         };
@@ -210,19 +229,33 @@ impl KubeServer {
         response
     }
 
-    async fn route(&self, method: &Method, path: &str, query: &Query, headers: &HeaderMap, body: &Bytes) -> Result<Response<Body>, ApiError> {
+    async fn route(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &Query,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Response<Body>, ApiError> {
         let accept = header(headers, "accept");
-        let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let segments: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
         match segments.as_slice() {
             ["version"] => {
                 let v = self.world.read(|w| w.cluster.kubernetes_version.clone());
                 let minor = v.split('.').nth(1).unwrap_or("33").to_string();
-                Ok(json_response(200, &json!({
-                    "major": "1", "minor": minor, "gitVersion": v, "gitCommit": "rehearsal",
-                    "gitTreeState": "clean", "buildDate": "2025-06-01T00:00:00Z", "goVersion": "go1.24.4",
-                    "compiler": "gc", "platform": "linux/amd64", "emulationMajor": "1", "emulationMinor": minor,
-                    "minCompatibilityMajor": "1", "minCompatibilityMinor": "32"
-                })))
+                Ok(json_response(
+                    200,
+                    &json!({
+                        "major": "1", "minor": minor, "gitVersion": v, "gitCommit": "rehearsal",
+                        "gitTreeState": "clean", "buildDate": "2025-06-01T00:00:00Z", "goVersion": "go1.24.4",
+                        "compiler": "gc", "platform": "linux/amd64", "emulationMajor": "1", "emulationMinor": minor,
+                        "minCompatibilityMajor": "1", "minCompatibilityMinor": "32"
+                    }),
+                ))
             }
             ["healthz"] | ["readyz"] | ["livez"] => Ok(text_response(200, "ok".into())),
             ["api"] => Ok(if discovery::wants_aggregated(accept) {
@@ -235,9 +268,21 @@ impl KubeServer {
             } else {
                 json_response(200, &self.world.read(discovery::api_group_list))
             }),
-            ["api", "v1"] => self.world.read(|w| discovery::api_resource_list(w, "", "v1")).map(|v| json_response(200, &v)).ok_or_else(ApiError::no_such_path),
-            ["apis", group] => self.world.read(|w| discovery::api_group(w, group)).map(|v| json_response(200, &v)).ok_or_else(ApiError::no_such_path),
-            ["apis", group, version] => self.world.read(|w| discovery::api_resource_list(w, group, version)).map(|v| json_response(200, &v)).ok_or_else(ApiError::no_such_path),
+            ["api", "v1"] => self
+                .world
+                .read(|w| discovery::api_resource_list(w, "", "v1"))
+                .map(|v| json_response(200, &v))
+                .ok_or_else(ApiError::no_such_path),
+            ["apis", group] => self
+                .world
+                .read(|w| discovery::api_group(w, group))
+                .map(|v| json_response(200, &v))
+                .ok_or_else(ApiError::no_such_path),
+            ["apis", group, version] => self
+                .world
+                .read(|w| discovery::api_resource_list(w, group, version))
+                .map(|v| json_response(200, &v))
+                .ok_or_else(ApiError::no_such_path),
             ["openapi", "v2"] => {
                 let k = self.world.read(|w| w.cluster.kubernetes_version.clone());
                 Ok(json_response(200, &openapi::v2(&k)))
@@ -245,26 +290,42 @@ impl KubeServer {
             ["openapi", "v3"] => Ok(json_response(200, &openapi::v3_root())),
             ["openapi", "v3", "api", version] => {
                 let k = self.world.read(|w| w.cluster.kubernetes_version.clone());
-                openapi::v3_group_version("", version, &k).map(|v| json_response(200, &v)).ok_or_else(ApiError::no_such_path)
+                openapi::v3_group_version("", version, &k)
+                    .map(|v| json_response(200, &v))
+                    .ok_or_else(ApiError::no_such_path)
             }
             ["openapi", "v3", "apis", group, version] => {
                 let k = self.world.read(|w| w.cluster.kubernetes_version.clone());
-                openapi::v3_group_version(group, version, &k).map(|v| json_response(200, &v)).ok_or_else(ApiError::no_such_path)
+                openapi::v3_group_version(group, version, &k)
+                    .map(|v| json_response(200, &v))
+                    .ok_or_else(ApiError::no_such_path)
             }
-            ["_sim", rest @ ..] => self.control.handle(method.as_str(), rest, query, body).await,
+            ["_sim", rest @ ..] => {
+                self.control
+                    .handle(method.as_str(), rest, query, body)
+                    .await
+            }
             ["api", "v1", rest @ ..] => {
                 let rp = parse_resource_path("", "v1", rest).ok_or_else(ApiError::no_such_path)?;
                 self.resource(method, rp, query, headers, body).await
             }
             ["apis", group, version, rest @ ..] => {
-                let rp = parse_resource_path(group, version, rest).ok_or_else(ApiError::no_such_path)?;
+                let rp =
+                    parse_resource_path(group, version, rest).ok_or_else(ApiError::no_such_path)?;
                 self.resource(method, rp, query, headers, body).await
             }
             _ => Err(ApiError::no_such_path()),
         }
     }
 
-    async fn resource(&self, method: &Method, rp: ResourcePath, query: &Query, headers: &HeaderMap, body: &Bytes) -> Result<Response<Body>, ApiError> {
+    async fn resource(
+        &self,
+        method: &Method,
+        rp: ResourcePath,
+        query: &Query,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Response<Body>, ApiError> {
         let rt = self
             .world
             .read(|w| find_by_path(w, &rp.group, &rp.version, &rp.plural))
@@ -278,7 +339,10 @@ impl KubeServer {
         let user_agent = header(headers, "user-agent");
         let opts = WriteOptions {
             dry_run: query.get("dryRun") == Some("All"),
-            field_manager: query.get("fieldManager").map(String::from).unwrap_or_else(|| handlers::manager_from_user_agent(user_agent)),
+            field_manager: query
+                .get("fieldManager")
+                .map(String::from)
+                .unwrap_or_else(|| handlers::manager_from_user_agent(user_agent)),
             force: query.flag("force") && query.get("force").is_some(),
         };
         let include_object = query.get("includeObject").unwrap_or("Metadata").to_string();
@@ -288,22 +352,49 @@ impl KubeServer {
         let sub = rp.subresource.clone();
 
         match (method.as_str(), name.as_deref(), sub.as_deref()) {
-            ("GET", None, None) if watching => self.watch(rt, rp.namespace.clone(), query, as_table.then_some(include_object)),
+            ("GET", None, None) if watching => self.watch(
+                rt,
+                rp.namespace.clone(),
+                query,
+                as_table.then_some(include_object),
+            ),
             ("GET", Some(n), None) if watching => {
                 // legacy /watch/{plural}/{name}
                 let mut q = Query(query.0.clone());
                 q.0.insert("fieldSelector".into(), format!("metadata.name={n}"));
-                self.watch(rt, rp.namespace.clone(), &q, as_table.then_some(include_object))
+                self.watch(
+                    rt,
+                    rp.namespace.clone(),
+                    &q,
+                    as_table.then_some(include_object),
+                )
             }
             ("GET", None, None) => {
-                let selectors = Selectors::parse(&rt, query.get("labelSelector"), query.get("fieldSelector"))?;
+                let selectors =
+                    Selectors::parse(&rt, query.get("labelSelector"), query.get("fieldSelector"))?;
                 let limit = query.get("limit").and_then(|l| l.parse().ok());
-                let list = self.world.read(|w| handlers::list(w, &rt, rp.namespace.as_deref(), &selectors, limit, query.get("continue")))?;
+                let list = self.world.read(|w| {
+                    handlers::list(
+                        w,
+                        &rt,
+                        rp.namespace.as_deref(),
+                        &selectors,
+                        limit,
+                        query.get("continue"),
+                    )
+                })?;
                 if as_table {
                     let items: Vec<Value> = self.world.read(|w| {
-                        w.kube.list(&rt.type_key(), rp.namespace.as_deref()).filter(|o| selectors.matches(o)).cloned().collect()
+                        w.kube
+                            .list(&rt.type_key(), rp.namespace.as_deref())
+                            .filter(|o| selectors.matches(o))
+                            .cloned()
+                            .collect()
                     });
-                    let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or("").to_string();
+                    let rv = list["metadata"]["resourceVersion"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
                     let mut t = table::table(&rt, &items, &include_object, &rv);
                     if let Some(c) = list["metadata"].get("continue") {
                         t["metadata"]["continue"] = c.clone();
@@ -315,36 +406,60 @@ impl KubeServer {
             ("GET", Some(n), None) | ("GET", Some(n), Some("status")) => {
                 let object = self.world.read(|w| handlers::get(w, &rt, &namespace, n))?;
                 if as_table {
-                    let stored = self.world.read(|w| w.kube.get(&rt.type_key(), &namespace, n).cloned()).unwrap_or(object.clone());
-                    let rv = object["metadata"]["resourceVersion"].as_str().unwrap_or("").to_string();
-                    return Ok(json_response(200, &table::table(&rt, &[stored], &include_object, &rv)));
+                    let stored = self
+                        .world
+                        .read(|w| w.kube.get(&rt.type_key(), &namespace, n).cloned())
+                        .unwrap_or(object.clone());
+                    let rv = object["metadata"]["resourceVersion"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    return Ok(json_response(
+                        200,
+                        &table::table(&rt, &[stored], &include_object, &rv),
+                    ));
                 }
                 Ok(json_response(200, &object))
             }
             ("POST", None, None) => {
                 let mut value = body_value(content_type, body)?;
                 let warnings = self.check_fields(&rt, &mut value, query)?;
-                let created = self.world.write(|w| handlers::create(w, &rt, &namespace, value, &opts))?;
+                let created = self
+                    .world
+                    .write(|w| handlers::create(w, &rt, &namespace, value, &opts))?;
                 Ok(with_warnings(json_response(201, &created), &warnings))
             }
             ("PUT", Some(n), None) | ("PUT", Some(n), Some("status")) => {
-                let part = if sub.is_some() { Part::Status } else { Part::Main };
+                let part = if sub.is_some() {
+                    Part::Status
+                } else {
+                    Part::Main
+                };
                 let mut value = body_value(content_type, body)?;
                 let warnings = self.check_fields(&rt, &mut value, query)?;
-                let updated = self.world.write(|w| handlers::update(w, &rt, &namespace, n, value, part, &opts))?;
+                let updated = self
+                    .world
+                    .write(|w| handlers::update(w, &rt, &namespace, n, value, part, &opts))?;
                 Ok(with_warnings(json_response(200, &updated), &warnings))
             }
             ("PATCH", Some(n), None) | ("PATCH", Some(n), Some("status")) => {
-                let part = if sub.is_some() { Part::Status } else { Part::Main };
-                let patch_type = PatchType::from_content_type(content_type)
-                    .ok_or_else(|| ApiError::unsupported_media_type(content_type, PatchType::ACCEPTED))?;
+                let part = if sub.is_some() {
+                    Part::Status
+                } else {
+                    Part::Main
+                };
+                let patch_type = PatchType::from_content_type(content_type).ok_or_else(|| {
+                    ApiError::unsupported_media_type(content_type, PatchType::ACCEPTED)
+                })?;
                 let warnings = if patch_type != PatchType::Json {
                     let mut value = handlers::parse_body(body, patch_type == PatchType::Apply)?;
                     self.check_fields(&rt, &mut value, query)?
                 } else {
                     Vec::new()
                 };
-                let (code, patched) = self.world.write(|w| handlers::patch(w, &rt, &namespace, n, patch_type, body, part, &opts))?;
+                let (code, patched) = self.world.write(|w| {
+                    handlers::patch(w, &rt, &namespace, n, patch_type, body, part, &opts)
+                })?;
                 Ok(with_warnings(json_response(code, &patched), &warnings))
             }
             ("DELETE", Some(n), None) => {
@@ -355,49 +470,81 @@ impl KubeServer {
                 if let Some(p) = query.get("propagationPolicy") {
                     options.propagation_policy = Some(p.to_string());
                 }
-                let deleted = self.world.write(|w| handlers::delete(w, &rt, &namespace, n, &options, opts.dry_run))?;
+                let deleted = self
+                    .world
+                    .write(|w| handlers::delete(w, &rt, &namespace, n, &options, opts.dry_run))?;
                 Ok(json_response(200, &deleted))
             }
             ("DELETE", None, None) => {
-                let selectors = Selectors::parse(&rt, query.get("labelSelector"), query.get("fieldSelector"))?;
+                let selectors =
+                    Selectors::parse(&rt, query.get("labelSelector"), query.get("fieldSelector"))?;
                 let mut options = delete_options(content_type, body);
                 if let Some(g) = query.get("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
                     options.grace_period_seconds = Some(g);
                 }
-                let deleted = self.world.write(|w| handlers::delete_collection(w, &rt, rp.namespace.as_deref(), &selectors, &options, opts.dry_run))?;
+                let deleted = self.world.write(|w| {
+                    handlers::delete_collection(
+                        w,
+                        &rt,
+                        rp.namespace.as_deref(),
+                        &selectors,
+                        &options,
+                        opts.dry_run,
+                    )
+                })?;
                 Ok(json_response(200, &deleted))
             }
             ("GET", Some(n), Some("scale")) if rt.has_subresource("scale") => {
                 let object = self.world.read(|w| handlers::get(w, &rt, &namespace, n))?;
                 Ok(json_response(200, &handlers::scale_of(&object)))
             }
-            ("PUT", Some(n), Some("scale")) | ("PATCH", Some(n), Some("scale")) if rt.has_subresource("scale") => {
+            ("PUT", Some(n), Some("scale")) | ("PATCH", Some(n), Some("scale"))
+                if rt.has_subresource("scale") =>
+            {
                 let patch_type = if method == Method::PATCH {
-                    Some(PatchType::from_content_type(content_type).ok_or_else(|| ApiError::unsupported_media_type(content_type, PatchType::ACCEPTED))?)
+                    Some(PatchType::from_content_type(content_type).ok_or_else(|| {
+                        ApiError::unsupported_media_type(content_type, PatchType::ACCEPTED)
+                    })?)
                 } else {
                     None
                 };
-                let scale = self.world.write(|w| handlers::write_scale(w, &rt, &namespace, n, patch_type, body, &opts))?;
+                let scale = self.world.write(|w| {
+                    handlers::write_scale(w, &rt, &namespace, n, patch_type, body, &opts)
+                })?;
                 Ok(json_response(200, &scale))
             }
-            ("GET", Some(n), Some("log")) if rt.plural == "pods" => self.pod_log(&namespace, n, query).await,
+            ("GET", Some(n), Some("log")) if rt.plural == "pods" => {
+                self.pod_log(&namespace, n, query).await
+            }
             ("GET", Some(n), Some("proxy")) if rt.plural == "nodes" => {
                 if rp.rest.iter().map(String::as_str).collect::<Vec<_>>() == ["stats", "summary"] {
-                    let summary = self.world.read(|w| crate::controllers::kubelet_stats::summary(w, n));
-                    summary.map(|s| json_response(200, &s)).ok_or_else(|| ApiError::not_found("", "nodes", n))
+                    let summary = self
+                        .world
+                        .read(|w| crate::controllers::kubelet_stats::summary(w, n));
+                    summary
+                        .map(|s| json_response(200, &s))
+                        .ok_or_else(|| ApiError::not_found("", "nodes", n))
                 } else {
                     Err(ApiError::no_such_path())
                 }
             }
             ("POST", Some(n), Some("eviction")) if rt.plural == "pods" => {
                 let options = delete_options(content_type, body);
-                self.world.write(|w| handlers::delete(w, &rt, &namespace, n, &options, opts.dry_run))?;
-                Ok(json_response(201, &crate::kube::status::success_status(json!({"name": n, "kind": "pods"}))))
+                self.world
+                    .write(|w| handlers::delete(w, &rt, &namespace, n, &options, opts.dry_run))?;
+                Ok(json_response(
+                    201,
+                    &crate::kube::status::success_status(json!({"name": n, "kind": "pods"})),
+                ))
             }
             ("PUT", Some(n), Some("finalize")) if rt.plural == "namespaces" => {
                 let value = body_value(content_type, body)?;
                 let updated = self.world.write(|w| {
-                    let mut ns = w.kube.get("v1/Namespace", "", n).cloned().ok_or_else(|| ApiError::not_found("", "namespaces", n))?;
+                    let mut ns = w
+                        .kube
+                        .get("v1/Namespace", "", n)
+                        .cloned()
+                        .ok_or_else(|| ApiError::not_found("", "namespaces", n))?;
                     ns["spec"]["finalizers"] = value["spec"]["finalizers"].clone();
                     Ok::<Value, ApiError>(w.kube.replace("v1/Namespace", ns))
                 })?;
@@ -409,17 +556,29 @@ impl KubeServer {
 
     /// `fieldValidation`: Strict refuses unknown fields (400), Warn (the default) reports
     /// them in `Warning` headers, Ignore says nothing. Unknown fields are dropped either way.
-    fn check_fields(&self, rt: &ResourceType, value: &mut Value, query: &Query) -> Result<Vec<String>, ApiError> {
+    fn check_fields(
+        &self,
+        rt: &ResourceType,
+        value: &mut Value,
+        query: &Query,
+    ) -> Result<Vec<String>, ApiError> {
         if rt.typed.is_none() || !value.is_object() {
             return Ok(Vec::new());
         }
         let mode = query.get("fieldValidation").unwrap_or("Warn");
         let mut probe = value.clone();
-        let unknown = openapi::unknown_fields(&format!("{}/{}", rt.api_version(), rt.kind), &mut probe, false);
+        let unknown = openapi::unknown_fields(
+            &format!("{}/{}", rt.api_version(), rt.kind),
+            &mut probe,
+            false,
+        );
         if unknown.is_empty() || mode == "Ignore" {
             return Ok(Vec::new());
         }
-        let listed: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+        let listed: Vec<String> = unknown
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect();
         if mode == "Strict" {
             return Err(ApiError::bad_request(format!(
                 "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
@@ -432,16 +591,28 @@ impl KubeServer {
         Ok(listed)
     }
 
-    fn watch(&self, rt: ResourceType, namespace: Option<String>, query: &Query, table: Option<String>) -> Result<Response<Body>, ApiError> {
-        let selectors = Selectors::parse(&rt, query.get("labelSelector"), query.get("fieldSelector"))?;
-        let timeout = query.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
+    fn watch(
+        &self,
+        rt: ResourceType,
+        namespace: Option<String>,
+        query: &Query,
+        table: Option<String>,
+    ) -> Result<Response<Body>, ApiError> {
+        let selectors =
+            Selectors::parse(&rt, query.get("labelSelector"), query.get("fieldSelector"))?;
+        let timeout = query
+            .get("timeoutSeconds")
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(1800);
         let request = watch::WatchRequest {
             rt,
             namespace,
             selectors,
             resource_version: query.get("resourceVersion").map(String::from),
-            send_initial_events: query.flag("sendInitialEvents") && query.get("sendInitialEvents").is_some(),
-            allow_bookmarks: query.flag("allowWatchBookmarks") && query.get("allowWatchBookmarks").is_some(),
+            send_initial_events: query.flag("sendInitialEvents")
+                && query.get("sendInitialEvents").is_some(),
+            allow_bookmarks: query.flag("allowWatchBookmarks")
+                && query.get("allowWatchBookmarks").is_some(),
             timeout: Duration::from_secs(timeout),
             table,
         };
@@ -454,7 +625,12 @@ impl KubeServer {
             .unwrap_or_default())
     }
 
-    async fn pod_log(&self, namespace: &str, name: &str, query: &Query) -> Result<Response<Body>, ApiError> {
+    async fn pod_log(
+        &self,
+        namespace: &str,
+        name: &str,
+        query: &Query,
+    ) -> Result<Response<Body>, ApiError> {
         let opts = pod_logs_api::LogOptions {
             container: query.get("container").map(String::from),
             tail_lines: query.get("tailLines").and_then(|t| t.parse().ok()),
@@ -462,7 +638,9 @@ impl KubeServer {
             timestamps: query.flag("timestamps") && query.get("timestamps").is_some(),
             limit_bytes: query.get("limitBytes").and_then(|t| t.parse().ok()),
         };
-        let (text, container, seen) = self.world.read(|w| pod_logs_api::read_logs(w, namespace, name, &opts))?;
+        let (text, container, seen) = self
+            .world
+            .read(|w| pod_logs_api::read_logs(w, namespace, name, &opts))?;
         let follow = query.flag("follow") && query.get("follow").is_some();
         if !follow || opts.previous {
             return Ok(text_response(200, text));
@@ -479,7 +657,8 @@ impl KubeServer {
                 }
                 loop {
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    let (text, total) = world.read(|w| pod_logs_api::lines_since(w, &ns, &pod, &container, seen, ts))?;
+                    let (text, total) = world
+                        .read(|w| pod_logs_api::lines_since(w, &ns, &pod, &container, seen, ts))?;
                     if !text.is_empty() {
                         return Some((Ok(Bytes::from(text)), (None, total)));
                     }
@@ -502,8 +681,15 @@ fn is_yaml(content_type: &str) -> bool {
 fn body_value(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
     if content_type.starts_with(crate::kube::protobuf::MEDIA_TYPE) {
         return crate::kube::protobuf::decode(body).map_err(|e| match e {
-            crate::kube::protobuf::DecodeError::Unsupported(what) => ApiError::unsupported_media_type(&format!("{content_type}: {what}"), &["application/json", "application/yaml"]),
-            crate::kube::protobuf::DecodeError::Malformed(m) => ApiError::bad_request(format!("error decoding protobuf: {m}")),
+            crate::kube::protobuf::DecodeError::Unsupported(what) => {
+                ApiError::unsupported_media_type(
+                    &format!("{content_type}: {what}"),
+                    &["application/json", "application/yaml"],
+                )
+            }
+            crate::kube::protobuf::DecodeError::Malformed(m) => {
+                ApiError::bad_request(format!("error decoding protobuf: {m}"))
+            }
         });
     }
     handlers::parse_body(body, is_yaml(content_type))
@@ -519,7 +705,10 @@ fn delete_options(content_type: &str, body: &[u8]) -> DeleteOptions {
 
 fn aggregated_response(value: Value) -> Response<Body> {
     let mut r = json_response(200, &value);
-    r.headers_mut().insert("content-type", HeaderValue::from_static(discovery::AGGREGATED_V2));
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static(discovery::AGGREGATED_V2),
+    );
     r
 }
 

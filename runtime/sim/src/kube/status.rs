@@ -28,18 +28,37 @@ impl Cause {
         }
     }
     pub fn required(field: impl Into<String>, detail: &str) -> Cause {
-        let message =
-            if detail.is_empty() { "Required value".to_string() } else { format!("Required value: {detail}") };
-        Cause { reason: "FieldValueRequired", message, field: field.into() }
+        let message = if detail.is_empty() {
+            "Required value".to_string()
+        } else {
+            format!("Required value: {detail}")
+        };
+        Cause {
+            reason: "FieldValueRequired",
+            message,
+            field: field.into(),
+        }
     }
     pub fn forbidden(field: impl Into<String>, detail: &str) -> Cause {
-        Cause { reason: "FieldValueForbidden", message: format!("Forbidden: {detail}"), field: field.into() }
+        Cause {
+            reason: "FieldValueForbidden",
+            message: format!("Forbidden: {detail}"),
+            field: field.into(),
+        }
     }
     pub fn type_invalid(field: impl Into<String>, detail: &str) -> Cause {
-        Cause { reason: "FieldValueTypeInvalid", message: format!("Invalid value: {detail}"), field: field.into() }
+        Cause {
+            reason: "FieldValueTypeInvalid",
+            message: format!("Invalid value: {detail}"),
+            field: field.into(),
+        }
     }
     pub fn duplicate(field: impl Into<String>, value: &Value) -> Cause {
-        Cause { reason: "FieldValueDuplicate", message: format!("Duplicate value: {value}"), field: field.into() }
+        Cause {
+            reason: "FieldValueDuplicate",
+            message: format!("Duplicate value: {value}"),
+            field: field.into(),
+        }
     }
 }
 
@@ -55,7 +74,13 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { code, reason, message: message.into(), details: None, retry_after: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
     }
 
     fn with_details(mut self, details: Value) -> ApiError {
@@ -65,19 +90,34 @@ impl ApiError {
 
     /// `deployments.apps "x" not found`
     pub fn not_found(group: &str, plural: &str, name: &str) -> ApiError {
-        ApiError::new(404, "NotFound", format!("{} \"{name}\" not found", group_resource(group, plural)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", group_resource(group, plural)),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     /// The path names no resource this server serves.
     pub fn no_such_path() -> ApiError {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource")
-            .with_details(json!({}))
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> ApiError {
-        ApiError::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", group_resource(group, plural)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!(
+                "{} \"{name}\" already exists",
+                group_resource(group, plural)
+            ),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     /// Optimistic concurrency: the client's resourceVersion is stale.
@@ -85,7 +125,10 @@ impl ApiError {
         ApiError::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{name}\": {why}", group_resource(group, plural)),
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {why}",
+                group_resource(group, plural)
+            ),
         )
         .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
@@ -101,15 +144,30 @@ impl ApiError {
 
     /// `Deployment.apps "x" is invalid: spec.replicas: Invalid value: …`
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> ApiError {
-        let qualified = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
-        let listed: Vec<String> = causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect();
-        let summary = if listed.len() == 1 { listed[0].clone() } else { format!("[{}]", listed.join(", ")) };
+        let qualified = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let listed: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        let summary = if listed.len() == 1 {
+            listed[0].clone()
+        } else {
+            format!("[{}]", listed.join(", "))
+        };
         let cause_values: Vec<Value> = causes
             .iter()
             .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
             .collect();
-        ApiError::new(422, "Invalid", format!("{qualified} \"{name}\" is invalid: {summary}"))
-            .with_details(json!({"name": name, "group": group, "kind": kind, "causes": cause_values}))
+        ApiError::new(
+            422,
+            "Invalid",
+            format!("{qualified} \"{name}\" is invalid: {summary}"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": kind, "causes": cause_values}))
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -117,13 +175,24 @@ impl ApiError {
     }
 
     pub fn forbidden(group: &str, plural: &str, name: &str, why: &str) -> ApiError {
-        ApiError::new(403, "Forbidden", format!("{} \"{name}\" is forbidden: {why}", group_resource(group, plural)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        ApiError::new(
+            403,
+            "Forbidden",
+            format!(
+                "{} \"{name}\" is forbidden: {why}",
+                group_resource(group, plural)
+            ),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     pub fn method_not_allowed() -> ApiError {
-        ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-            .with_details(json!({}))
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     pub fn unsupported_media_type(content_type: &str, accepted: &[&str]) -> ApiError {
@@ -147,23 +216,39 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     pub fn too_many_requests(retry_after: u64) -> ApiError {
-        let mut e = ApiError::new(429, "TooManyRequests", "Too many requests, please try again later.")
-            .with_details(json!({"retryAfterSeconds": retry_after}));
+        let mut e = ApiError::new(
+            429,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+        )
+        .with_details(json!({"retryAfterSeconds": retry_after}));
         e.retry_after = Some(retry_after);
         e
     }
 
     pub fn timeout() -> ApiError {
-        ApiError::new(504, "Timeout", "Timeout: request did not complete within the allotted timeout")
-            .with_details(json!({"retryAfterSeconds": 1}))
+        ApiError::new(
+            504,
+            "Timeout",
+            "Timeout: request did not complete within the allotted timeout",
+        )
+        .with_details(json!({"retryAfterSeconds": 1}))
     }
 
     pub fn service_unavailable(retry_after: u64) -> ApiError {
-        let mut e = ApiError::new(503, "ServiceUnavailable", "the server is currently unable to handle the request");
+        let mut e = ApiError::new(
+            503,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+        );
         e.retry_after = Some(retry_after);
         e
     }

@@ -22,7 +22,12 @@ pub fn strategic_merge(type_key: &str, original: &Value, patch: &Value) -> Resul
         result = Value::Object(Map::new());
     }
     let mut path = Vec::new();
-    match merge_map(type_key, result.as_object_mut().expect("object"), patch_map, &mut path)? {
+    match merge_map(
+        type_key,
+        result.as_object_mut().expect("object"),
+        patch_map,
+        &mut path,
+    )? {
         MapOutcome::Keep => Ok(result),
         MapOutcome::Replace(v) => Ok(Value::Object(v)),
         MapOutcome::Delete => Ok(Value::Object(Map::new())),
@@ -66,7 +71,12 @@ fn merge_map(
         Some("replace") => return Ok(MapOutcome::Replace(strip_directives(patch))),
         Some("delete") => return Ok(MapOutcome::Delete),
         Some("merge") | None => {}
-        Some(other) => return Err(format!("unknown patch type: {other} in map: {}", Value::Object(patch.clone()))),
+        Some(other) => {
+            return Err(format!(
+                "unknown patch type: {other} in map: {}",
+                Value::Object(patch.clone())
+            ))
+        }
     }
     for (key, value) in patch {
         if key.starts_with('$') {
@@ -78,7 +88,9 @@ fn merge_map(
         }
         match value {
             Value::Object(pm) => {
-                let slot = original.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
+                let slot = original
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if !slot.is_object() {
                     *slot = Value::Object(Map::new());
                 }
@@ -97,7 +109,11 @@ fn merge_map(
             }
             Value::Array(items) => {
                 let kind = list_kind(type_key, path, key);
-                let current = original.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+                let current = original
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 let merged = merge_list(type_key, kind, current, items, path, key)?;
                 original.insert(key.clone(), Value::Array(merged));
             }
@@ -109,7 +125,9 @@ fn merge_map(
     // $deleteFromPrimitiveList/<field>: values to remove from a scalar list
     for (key, value) in patch {
         if let Some(field) = key.strip_prefix(DELETE_PRIMITIVE) {
-            if let (Some(Value::Array(list)), Some(remove)) = (original.get_mut(field), value.as_array()) {
+            if let (Some(Value::Array(list)), Some(remove)) =
+                (original.get_mut(field), value.as_array())
+            {
                 list.retain(|v| !remove.contains(v));
             }
         }
@@ -117,7 +135,9 @@ fn merge_map(
     // $setElementOrder/<field>: the order the client wants the list in
     for (key, value) in patch {
         if let Some(field) = key.strip_prefix(SET_ORDER) {
-            if let (Some(Value::Array(list)), Some(order)) = (original.get_mut(field), value.as_array()) {
+            if let (Some(Value::Array(list)), Some(order)) =
+                (original.get_mut(field), value.as_array())
+            {
                 let kind = list_kind(type_key, path, field);
                 reorder(list, order, kind);
             }
@@ -140,7 +160,10 @@ fn merge_list(
     field: &str,
 ) -> Result<Vec<Value>, String> {
     // `{"$patch": "replace"}` as an item: the rest of the patch list replaces the list
-    if patch_items.iter().any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace")) {
+    if patch_items
+        .iter()
+        .any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace"))
+    {
         return Ok(patch_items
             .iter()
             .filter(|i| i.get("$patch").is_none())
@@ -163,11 +186,15 @@ fn merge_list(
             for item in patch_items {
                 let Some(item_map) = item.as_object() else {
                     path.pop();
-                    return Err(format!("list {field} expects objects with merge key \"{merge_key}\", got {item}"));
+                    return Err(format!(
+                        "list {field} expects objects with merge key \"{merge_key}\", got {item}"
+                    ));
                 };
                 if item_map.get(merge_key).is_none() {
                     path.pop();
-                    return Err(format!("map: {item} does not contain declared merge key: {merge_key}"));
+                    return Err(format!(
+                        "map: {item} does not contain declared merge key: {merge_key}"
+                    ));
                 }
                 let position = find_keyed(&current, item, &keys);
                 match item_map.get("$patch").and_then(Value::as_str) {
@@ -182,7 +209,12 @@ fn merge_list(
                             if !slot.is_object() {
                                 *slot = Value::Object(Map::new());
                             }
-                            match merge_map(type_key, slot.as_object_mut().expect("object"), item_map, path)? {
+                            match merge_map(
+                                type_key,
+                                slot.as_object_mut().expect("object"),
+                                item_map,
+                                path,
+                            )? {
                                 MapOutcome::Keep => {}
                                 MapOutcome::Replace(m) => current[i] = Value::Object(m),
                                 MapOutcome::Delete => {
@@ -228,16 +260,21 @@ mod tests {
 
     #[test]
     fn containers_merge_by_name() {
-        let original = deployment(json!([{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1"}]));
+        let original =
+            deployment(json!([{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1"}]));
         let patch = deployment(json!([{"name": "b", "image": "y:2"}]));
         let out = strategic_merge("apps/v1/Deployment", &original, &patch).unwrap();
-        assert_eq!(out, deployment(json!([{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:2"}])));
+        assert_eq!(
+            out,
+            deployment(json!([{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:2"}]))
+        );
     }
 
     #[test]
     fn delete_directive_and_atomic_lists() {
         let original = deployment(json!([{"name": "a", "args": ["1", "2"]}, {"name": "b"}]));
-        let patch = deployment(json!([{"name": "b", "$patch": "delete"}, {"name": "a", "args": ["3"]}]));
+        let patch =
+            deployment(json!([{"name": "b", "$patch": "delete"}, {"name": "a", "args": ["3"]}]));
         let out = strategic_merge("apps/v1/Deployment", &original, &patch).unwrap();
         assert_eq!(out, deployment(json!([{"name": "a", "args": ["3"]}])));
     }

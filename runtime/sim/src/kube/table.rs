@@ -17,7 +17,12 @@ struct Column {
 }
 
 const fn col(name: &'static str, kind: &'static str, format: &'static str, priority: u8) -> Column {
-    Column { name, kind, format, priority }
+    Column {
+        name,
+        kind,
+        format,
+        priority,
+    }
 }
 
 fn columns(type_key: &str) -> Vec<Column> {
@@ -45,7 +50,13 @@ fn columns(type_key: &str) -> Vec<Column> {
             col("Images", "string", "", 1),
             col("Selector", "string", "", 1),
         ],
-        "apps/v1/StatefulSet" => vec![name, col("Ready", "string", "", 0), age, col("Containers", "string", "", 1), col("Images", "string", "", 1)],
+        "apps/v1/StatefulSet" => vec![
+            name,
+            col("Ready", "string", "", 0),
+            age,
+            col("Containers", "string", "", 1),
+            col("Images", "string", "", 1),
+        ],
         "apps/v1/ReplicaSet" => vec![
             name,
             col("Desired", "integer", "", 0),
@@ -79,7 +90,12 @@ fn columns(type_key: &str) -> Vec<Column> {
             col("Reason", "string", "", 0),
             age,
         ],
-        "v1/Secret" => vec![name, col("Type", "string", "", 0), col("Data", "string", "", 0), age],
+        "v1/Secret" => vec![
+            name,
+            col("Type", "string", "", 0),
+            col("Data", "string", "", 0),
+            age,
+        ],
         "v1/ConfigMap" => vec![name, col("Data", "string", "", 0), age],
         "v1/Service" => vec![
             name,
@@ -98,7 +114,13 @@ fn columns(type_key: &str) -> Vec<Column> {
             col("Message", "string", "", 0),
             col("Name", "string", "name", 1),
         ],
-        "v1/Node" => vec![name, col("Status", "string", "", 0), col("Roles", "string", "", 0), age, col("Version", "string", "", 0)],
+        "v1/Node" => vec![
+            name,
+            col("Status", "string", "", 0),
+            col("Roles", "string", "", 0),
+            age,
+            col("Version", "string", "", 0),
+        ],
         "v1/Namespace" => vec![name, col("Status", "string", "", 0), age],
         "storage.k8s.io/v1/StorageClass" => vec![
             name,
@@ -146,7 +168,10 @@ fn or_none(text: String) -> String {
 }
 
 fn containers_and_images(template_spec: &Value) -> (String, String) {
-    let cs = template_spec["containers"].as_array().cloned().unwrap_or_default();
+    let cs = template_spec["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let names: Vec<String> = cs.iter().map(|c| s(&c["name"])).collect();
     let images: Vec<String> = cs.iter().map(|c| s(&c["image"])).collect();
     (names.join(","), images.join(","))
@@ -155,17 +180,31 @@ fn containers_and_images(template_spec: &Value) -> (String, String) {
 /// The STATUS column of `kubectl get pods`, computed as kubectl's printer does.
 pub fn pod_status(pod: &Value) -> String {
     let status = &pod["status"];
-    let mut reason = status["reason"].as_str().or(status["phase"].as_str()).unwrap_or("Unknown").to_string();
-    let init_total = pod["spec"]["initContainers"].as_array().map_or(0, |a| a.len());
+    let mut reason = status["reason"]
+        .as_str()
+        .or(status["phase"].as_str())
+        .unwrap_or("Unknown")
+        .to_string();
+    let init_total = pod["spec"]["initContainers"]
+        .as_array()
+        .map_or(0, |a| a.len());
     let mut initializing = false;
-    for (i, c) in status["initContainerStatuses"].as_array().into_iter().flatten().enumerate() {
+    for (i, c) in status["initContainerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         if c["state"]["terminated"]["exitCode"].as_i64() == Some(0) {
             continue;
         }
         initializing = true;
         reason = if let Some(r) = c["state"]["terminated"]["reason"].as_str() {
             format!("Init:{r}")
-        } else if let Some(r) = c["state"]["waiting"]["reason"].as_str().filter(|r| *r != "PodInitializing") {
+        } else if let Some(r) = c["state"]["waiting"]["reason"]
+            .as_str()
+            .filter(|r| *r != "PodInitializing")
+        {
             format!("Init:{r}")
         } else {
             format!("Init:{i}/{init_total}")
@@ -174,7 +213,12 @@ pub fn pod_status(pod: &Value) -> String {
     }
     if !initializing {
         let mut has_running = false;
-        for c in status["containerStatuses"].as_array().into_iter().flatten().rev() {
+        for c in status["containerStatuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .rev()
+        {
             if let Some(r) = c["state"]["waiting"]["reason"].as_str() {
                 reason = r.to_string();
             } else if let Some(r) = c["state"]["terminated"]["reason"].as_str() {
@@ -199,10 +243,19 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
     let status = &o["status"];
     match type_key {
         "v1/Pod" => {
-            let statuses = status["containerStatuses"].as_array().cloned().unwrap_or_default();
+            let statuses = status["containerStatuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let total = spec["containers"].as_array().map_or(0, |a| a.len());
-            let ready = statuses.iter().filter(|c| c["ready"].as_bool() == Some(true)).count();
-            let restarts: i64 = statuses.iter().map(|c| c["restartCount"].as_i64().unwrap_or(0)).sum();
+            let ready = statuses
+                .iter()
+                .filter(|c| c["ready"].as_bool() == Some(true))
+                .count();
+            let restarts: i64 = statuses
+                .iter()
+                .map(|c| c["restartCount"].as_i64().unwrap_or(0))
+                .sum();
             let last_restart = statuses
                 .iter()
                 .filter_map(|c| c["lastState"]["terminated"]["finishedAt"].as_str())
@@ -228,20 +281,30 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
             let (c, i) = containers_and_images(&spec["template"]["spec"]);
             vec![
                 name,
-                json!(format!("{}/{}", status["readyReplicas"].as_i64().unwrap_or(0), spec["replicas"].as_i64().unwrap_or(0))),
+                json!(format!(
+                    "{}/{}",
+                    status["readyReplicas"].as_i64().unwrap_or(0),
+                    spec["replicas"].as_i64().unwrap_or(0)
+                )),
                 json!(status["updatedReplicas"].as_i64().unwrap_or(0)),
                 json!(status["availableReplicas"].as_i64().unwrap_or(0)),
                 json!(age(o)),
                 json!(c),
                 json!(i),
-                json!(crate::kube::selector::selector_object_to_string(&spec["selector"])),
+                json!(crate::kube::selector::selector_object_to_string(
+                    &spec["selector"]
+                )),
             ]
         }
         "apps/v1/StatefulSet" => {
             let (c, i) = containers_and_images(&spec["template"]["spec"]);
             vec![
                 name,
-                json!(format!("{}/{}", status["readyReplicas"].as_i64().unwrap_or(0), spec["replicas"].as_i64().unwrap_or(0))),
+                json!(format!(
+                    "{}/{}",
+                    status["readyReplicas"].as_i64().unwrap_or(0),
+                    spec["replicas"].as_i64().unwrap_or(0)
+                )),
                 json!(age(o)),
                 json!(c),
                 json!(i),
@@ -257,11 +320,19 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
                 json!(age(o)),
                 json!(c),
                 json!(i),
-                json!(crate::kube::selector::selector_object_to_string(&spec["selector"])),
+                json!(crate::kube::selector::selector_object_to_string(
+                    &spec["selector"]
+                )),
             ]
         }
         "v1/PersistentVolumeClaim" => {
-            let modes: Vec<String> = status["accessModes"].as_array().or(spec["accessModes"].as_array()).into_iter().flatten().map(|m| access_mode(&s(m))).collect();
+            let modes: Vec<String> = status["accessModes"]
+                .as_array()
+                .or(spec["accessModes"].as_array())
+                .into_iter()
+                .flatten()
+                .map(|m| access_mode(&s(m)))
+                .collect();
             vec![
                 name,
                 json!(s(&status["phase"])),
@@ -275,9 +346,18 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
             ]
         }
         "v1/PersistentVolume" => {
-            let modes: Vec<String> = spec["accessModes"].as_array().into_iter().flatten().map(|m| access_mode(&s(m))).collect();
+            let modes: Vec<String> = spec["accessModes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| access_mode(&s(m)))
+                .collect();
             let claim = if spec["claimRef"].is_object() {
-                format!("{}/{}", s(&spec["claimRef"]["namespace"]), s(&spec["claimRef"]["name"]))
+                format!(
+                    "{}/{}",
+                    s(&spec["claimRef"]["namespace"]),
+                    s(&spec["claimRef"]["name"])
+                )
             } else {
                 String::new()
             };
@@ -300,7 +380,14 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
             json!(o["data"].as_object().map_or(0, |d| d.len()).to_string()),
             json!(age(o)),
         ],
-        "v1/ConfigMap" => vec![name, json!(o["data"].as_object().map_or(0, |d| d.len()) + o["binaryData"].as_object().map_or(0, |d| d.len())), json!(age(o))],
+        "v1/ConfigMap" => vec![
+            name,
+            json!(
+                o["data"].as_object().map_or(0, |d| d.len())
+                    + o["binaryData"].as_object().map_or(0, |d| d.len())
+            ),
+            json!(age(o)),
+        ],
         "v1/Service" => {
             let ports: Vec<String> = spec["ports"]
                 .as_array()
@@ -315,7 +402,13 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
                 .as_array()
                 .map(|a| a.iter().map(|i| s(&i["ip"])).collect::<Vec<_>>().join(","))
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| if spec["type"] == "LoadBalancer" { "<pending>".into() } else { "<none>".into() });
+                .unwrap_or_else(|| {
+                    if spec["type"] == "LoadBalancer" {
+                        "<pending>".into()
+                    } else {
+                        "<none>".into()
+                    }
+                });
             vec![
                 name,
                 json!(s(&spec["type"])),
@@ -323,30 +416,63 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
                 json!(external),
                 json!(or_none(ports.join(","))),
                 json!(age(o)),
-                json!(or_none(spec["selector"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k}={}", s(v))).collect::<Vec<_>>().join(",")).unwrap_or_default())),
+                json!(or_none(
+                    spec["selector"]
+                        .as_object()
+                        .map(|m| m
+                            .iter()
+                            .map(|(k, v)| format!("{k}={}", s(v)))
+                            .collect::<Vec<_>>()
+                            .join(","))
+                        .unwrap_or_default()
+                )),
             ]
         }
         "v1/Event" => {
-            let last = o["lastTimestamp"].as_str().or(o["eventTime"].as_str()).and_then(age_seconds).map(human_duration).unwrap_or_else(|| "<unknown>".into());
+            let last = o["lastTimestamp"]
+                .as_str()
+                .or(o["eventTime"].as_str())
+                .and_then(age_seconds)
+                .map(human_duration)
+                .unwrap_or_else(|| "<unknown>".into());
             let involved = &o["involvedObject"];
             vec![
                 json!(last),
                 json!(s(&o["type"])),
                 json!(s(&o["reason"])),
-                json!(format!("{}/{}", s(&involved["kind"]).to_lowercase(), s(&involved["name"]))),
+                json!(format!(
+                    "{}/{}",
+                    s(&involved["kind"]).to_lowercase(),
+                    s(&involved["name"])
+                )),
                 json!(s(&o["message"])),
                 name,
             ]
         }
         "v1/Node" => {
-            let ready = status["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == "Ready");
-            let state = if ready.is_some_and(|c| c["status"] == "True") { "Ready" } else { "NotReady" };
-            vec![name, json!(state), json!("<none>"), json!(age(o)), json!(s(&status["nodeInfo"]["kubeletVersion"]))]
+            let ready = status["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["type"] == "Ready");
+            let state = if ready.is_some_and(|c| c["status"] == "True") {
+                "Ready"
+            } else {
+                "NotReady"
+            };
+            vec![
+                name,
+                json!(state),
+                json!("<none>"),
+                json!(age(o)),
+                json!(s(&status["nodeInfo"]["kubeletVersion"])),
+            ]
         }
         "v1/Namespace" => vec![name, json!(s(&status["phase"])), json!(age(o))],
         "storage.k8s.io/v1/StorageClass" => {
             let mut n = s(&o["metadata"]["name"]);
-            if o["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true" {
+            if o["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+            {
                 n.push_str(" (default)");
             }
             vec![
@@ -354,7 +480,10 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
                 json!(s(&o["provisioner"])),
                 json!(s(&o["reclaimPolicy"])),
                 json!(s(&o["volumeBindingMode"])),
-                json!(o["allowVolumeExpansion"].as_bool().unwrap_or(false).to_string()),
+                json!(o["allowVolumeExpansion"]
+                    .as_bool()
+                    .unwrap_or(false)
+                    .to_string()),
                 json!(age(o)),
             ]
         }
@@ -369,11 +498,23 @@ fn cells(type_key: &str, o: &Value) -> Vec<Value> {
             }
             vec![name, json!(or_none(eps.join(","))), json!(age(o))]
         }
-        "v1/ServiceAccount" => vec![name, json!(o["secrets"].as_array().map_or(0, |a| a.len())), json!(age(o))],
+        "v1/ServiceAccount" => vec![
+            name,
+            json!(o["secrets"].as_array().map_or(0, |a| a.len())),
+            json!(age(o)),
+        ],
         "policy/v1/PodDisruptionBudget" => vec![
             name,
-            json!(if spec["minAvailable"].is_null() { "N/A".into() } else { s(&spec["minAvailable"]) }),
-            json!(if spec["maxUnavailable"].is_null() { "N/A".into() } else { s(&spec["maxUnavailable"]) }),
+            json!(if spec["minAvailable"].is_null() {
+                "N/A".into()
+            } else {
+                s(&spec["minAvailable"])
+            }),
+            json!(if spec["maxUnavailable"].is_null() {
+                "N/A".into()
+            } else {
+                s(&spec["maxUnavailable"])
+            }),
             json!(status["disruptionsAllowed"].as_i64().unwrap_or(0)),
             json!(age(o)),
         ],
@@ -402,12 +543,20 @@ fn access_mode(mode: &str) -> String {
 
 /// Whether the Accept header asks for a Table.
 pub fn wants_table(accept: &str) -> bool {
-    accept.split(',').next().is_some_and(|first| first.contains("as=Table"))
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=Table"))
 }
 
 /// A Table of `objects`. `include_object` is the `includeObject` parameter
 /// (`None`, `Metadata` (default) or `Object`).
-pub fn table(rt: &ResourceType, objects: &[Value], include_object: &str, resource_version: &str) -> Value {
+pub fn table(
+    rt: &ResourceType,
+    objects: &[Value],
+    include_object: &str,
+    resource_version: &str,
+) -> Value {
     let type_key = rt.type_key();
     let cols = columns(&type_key);
     let definitions: Vec<Value> = cols

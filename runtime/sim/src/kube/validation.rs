@@ -21,7 +21,9 @@ fn is_dns_subdomain(name: &str) -> bool {
         && name.len() <= 253
         && name.split('.').all(|label| {
             !label.is_empty()
-                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -54,18 +56,27 @@ pub fn validate(rt: &ResourceType, object: &Value, old: Option<&Value>) -> Resul
 
     let name_ok = match rt.kind.as_str() {
         "Namespace" | "Service" => is_dns_label(name),
-        _ if rt.typed.is_some() => is_dns_subdomain(name) || rt.kind.ends_with("Role") || rt.kind.ends_with("RoleBinding"),
+        _ if rt.typed.is_some() => {
+            is_dns_subdomain(name) || rt.kind.ends_with("Role") || rt.kind.ends_with("RoleBinding")
+        }
         _ => !name.is_empty() && !name.contains('/'),
     };
     if name.is_empty() {
-        causes.push(Cause::required("metadata.name", "name or generateName is required"));
+        causes.push(Cause::required(
+            "metadata.name",
+            "name or generateName is required",
+        ));
     } else if !name_ok {
         let rule = if matches!(rt.kind.as_str(), "Namespace" | "Service") {
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
         } else {
             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
         };
-        causes.push(Cause::invalid("metadata.name", &Value::String(name.into()), rule));
+        causes.push(Cause::invalid(
+            "metadata.name",
+            &Value::String(name.into()),
+            rule,
+        ));
     }
     if !causes.is_empty() {
         return Err(invalid(causes));
@@ -74,15 +85,20 @@ pub fn validate(rt: &ResourceType, object: &Value, old: Option<&Value>) -> Resul
     if let Some(typed) = rt.typed {
         if let Err((path, problem)) = (typed.validate)(object) {
             let shown = value_at_path(object, &path);
-            let message = if shown.is_null() { problem } else { format!("{shown}: {problem}") };
+            let message = if shown.is_null() {
+                problem
+            } else {
+                format!("{shown}: {problem}")
+            };
             return Err(invalid(vec![Cause::type_invalid(path, &message)]));
         }
     }
 
     match rt.type_key().as_str() {
-        "apps/v1/Deployment" | "apps/v1/ReplicaSet" | "apps/v1/StatefulSet" | "apps/v1/DaemonSet" => {
-            workload(object, &mut causes)
-        }
+        "apps/v1/Deployment"
+        | "apps/v1/ReplicaSet"
+        | "apps/v1/StatefulSet"
+        | "apps/v1/DaemonSet" => workload(object, &mut causes),
         "v1/Pod" => pod_spec(&object["spec"], "spec", &mut causes),
         _ => {}
     }
@@ -102,18 +118,30 @@ fn workload(object: &Value, causes: &mut Vec<Cause>) {
     let spec = &object["spec"];
     if let Some(r) = spec["replicas"].as_i64() {
         if r < 0 {
-            causes.push(Cause::invalid("spec.replicas", &spec["replicas"], "must be greater than or equal to 0"));
+            causes.push(Cause::invalid(
+                "spec.replicas",
+                &spec["replicas"],
+                "must be greater than or equal to 0",
+            ));
         }
     }
     let selector = &spec["selector"];
     if selector.is_null() {
         causes.push(Cause::required("spec.selector", ""));
     } else {
-        let empty = selector["matchLabels"].as_object().is_none_or(|m| m.is_empty())
-            && selector["matchExpressions"].as_array().is_none_or(|a| a.is_empty());
+        let empty = selector["matchLabels"]
+            .as_object()
+            .is_none_or(|m| m.is_empty())
+            && selector["matchExpressions"]
+                .as_array()
+                .is_none_or(|a| a.is_empty());
         let labels = spec["template"]["metadata"]["labels"].as_object();
         if empty {
-            causes.push(Cause::invalid("spec.selector", selector, "empty selector is invalid for deployment"));
+            causes.push(Cause::invalid(
+                "spec.selector",
+                selector,
+                "empty selector is invalid for deployment",
+            ));
         } else if !selector_object_matches(selector, labels) {
             causes.push(Cause::invalid(
                 "spec.template.metadata.labels",
@@ -132,13 +160,19 @@ fn pod_spec(spec: &Value, at: &str, causes: &mut Vec<Cause>) {
         return;
     }
     let mut names = std::collections::BTreeSet::new();
-    for (list, items) in [("containers", containers), ("initContainers", spec["initContainers"].as_array())] {
+    for (list, items) in [
+        ("containers", containers),
+        ("initContainers", spec["initContainers"].as_array()),
+    ] {
         for (i, c) in items.into_iter().flatten().enumerate() {
             let name = c["name"].as_str().unwrap_or("");
             if name.is_empty() {
                 causes.push(Cause::required(format!("{at}.{list}[{i}].name"), ""));
             } else if !names.insert(name.to_string()) {
-                causes.push(Cause::duplicate(format!("{at}.{list}[{i}].name"), &c["name"]));
+                causes.push(Cause::duplicate(
+                    format!("{at}.{list}[{i}].name"),
+                    &c["name"],
+                ));
             }
             if c["image"].as_str().is_none_or(str::is_empty) {
                 causes.push(Cause::required(format!("{at}.{list}[{i}].image"), ""));
@@ -149,20 +183,35 @@ fn pod_spec(spec: &Value, at: &str, causes: &mut Vec<Cause>) {
 
 fn immutable(rt: &ResourceType, old: &Value, new: &Value, causes: &mut Vec<Cause>) {
     match rt.type_key().as_str() {
-        "apps/v1/Deployment" | "apps/v1/ReplicaSet" | "apps/v1/DaemonSet" => {
-            if old["spec"]["selector"] != new["spec"]["selector"] {
-                causes.push(Cause::invalid("spec.selector", &new["spec"]["selector"], "field is immutable"));
-            }
+        "apps/v1/Deployment" | "apps/v1/ReplicaSet" | "apps/v1/DaemonSet"
+            if old["spec"]["selector"] != new["spec"]["selector"] =>
+        {
+            causes.push(Cause::invalid(
+                "spec.selector",
+                &new["spec"]["selector"],
+                "field is immutable",
+            ));
         }
         "apps/v1/StatefulSet" => {
             let strip = |v: &Value| {
                 let mut spec = v["spec"].clone();
                 if let Some(m) = spec.as_object_mut() {
-                    for allowed in ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds", "revisionHistoryLimit"] {
+                    for allowed in [
+                        "replicas",
+                        "ordinals",
+                        "template",
+                        "updateStrategy",
+                        "persistentVolumeClaimRetentionPolicy",
+                        "minReadySeconds",
+                        "revisionHistoryLimit",
+                    ] {
                         m.remove(allowed);
                     }
                     // status of the claim templates is not part of the comparison
-                    if let Some(ts) = m.get_mut("volumeClaimTemplates").and_then(Value::as_array_mut) {
+                    if let Some(ts) = m
+                        .get_mut("volumeClaimTemplates")
+                        .and_then(Value::as_array_mut)
+                    {
                         for t in ts.iter_mut().filter_map(Value::as_object_mut) {
                             t.remove("status");
                         }
@@ -207,12 +256,13 @@ fn immutable(rt: &ResourceType, old: &Value, new: &Value, causes: &mut Vec<Cause
                 }
             }
         }
-        "v1/Secret" | "v1/ConfigMap" => {
-            if old["immutable"].as_bool() == Some(true) {
-                for field in ["data", "stringData", "binaryData"] {
-                    if old[field] != new[field] {
-                        causes.push(Cause::forbidden(field, "field is immutable when `immutable` is set"));
-                    }
+        "v1/Secret" | "v1/ConfigMap" if old["immutable"].as_bool() == Some(true) => {
+            for field in ["data", "stringData", "binaryData"] {
+                if old[field] != new[field] {
+                    causes.push(Cause::forbidden(
+                        field,
+                        "field is immutable when `immutable` is set",
+                    ));
                 }
             }
         }
@@ -220,7 +270,11 @@ fn immutable(rt: &ResourceType, old: &Value, new: &Value, causes: &mut Vec<Cause
             let old_ip = &old["spec"]["clusterIP"];
             let new_ip = &new["spec"]["clusterIP"];
             if !old_ip.is_null() && !new_ip.is_null() && old_ip != new_ip && old_ip != "None" {
-                causes.push(Cause::invalid("spec.clusterIPs[0]", new_ip, "may not change once set"));
+                causes.push(Cause::invalid(
+                    "spec.clusterIPs[0]",
+                    new_ip,
+                    "may not change once set",
+                ));
             }
         }
         _ => {}
@@ -229,15 +283,24 @@ fn immutable(rt: &ResourceType, old: &Value, new: &Value, causes: &mut Vec<Cause
 
 /// Admission for updates that depend on other objects: growing a PVC needs a storage
 /// class with `allowVolumeExpansion: true` (the PersistentVolumeClaimResize plugin).
-pub fn admit_update(world: &World, rt: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
+pub fn admit_update(
+    world: &World,
+    rt: &ResourceType,
+    old: &Value,
+    new: &Value,
+) -> Result<(), ApiError> {
     if rt.type_key() == "v1/PersistentVolumeClaim" {
         let old_size = value_bytes(&old["spec"]["resources"]["requests"]["storage"]);
         let new_size = value_bytes(&new["spec"]["resources"]["requests"]["storage"]);
         if let (Some(o), Some(n)) = (old_size, new_size) {
             if n > o {
                 let class_name = old["spec"]["storageClassName"].as_str().unwrap_or("");
-                let class = world.kube.get("storage.k8s.io/v1/StorageClass", "", class_name);
-                let expandable = class.and_then(|c| c["allowVolumeExpansion"].as_bool()).unwrap_or(false);
+                let class = world
+                    .kube
+                    .get("storage.k8s.io/v1/StorageClass", "", class_name);
+                let expandable = class
+                    .and_then(|c| c["allowVolumeExpansion"].as_bool())
+                    .unwrap_or(false);
                 if !expandable {
                     return Err(ApiError::forbidden(
                         "",

@@ -45,7 +45,8 @@ struct WatchState {
 }
 
 fn encode(event_type: &str, object: Value) -> Bytes {
-    let mut line = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+    let mut line =
+        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
 }
@@ -63,7 +64,10 @@ impl WatchState {
     }
 
     fn in_scope(&self, object: &Value) -> bool {
-        self.request.namespace.as_deref().is_none_or(|ns| namespace_of(object) == ns)
+        self.request
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| namespace_of(object) == ns)
     }
 
     /// Turns a store change into zero or one watch event for this watcher.
@@ -72,11 +76,17 @@ impl WatchState {
             return None;
         }
         self.last_rv = change.resource_version;
-        let matched_before = change.previous.as_ref().is_some_and(|p| self.request.selectors.matches(p));
+        let matched_before = change
+            .previous
+            .as_ref()
+            .is_some_and(|p| self.request.selectors.matches(p));
         let event_type = match change.kind {
             ChangeKind::Deleted if matched_before => "DELETED",
             ChangeKind::Deleted => return None,
-            _ => match (matched_before, self.request.selectors.matches(&change.object)) {
+            _ => match (
+                matched_before,
+                self.request.selectors.matches(&change.object),
+            ) {
                 (true, true) => "MODIFIED",
                 (false, true) => "ADDED",
                 (true, false) => "DELETED",
@@ -87,12 +97,19 @@ impl WatchState {
     }
 
     fn bookmark(&self, initial_end: bool) -> Bytes {
-        let rv = if initial_end { self.last_rv } else { self.world.read(|w| w.kube.resource_version) };
+        let rv = if initial_end {
+            self.last_rv
+        } else {
+            self.world.read(|w| w.kube.resource_version)
+        };
         let mut meta = json!({"resourceVersion": rv.to_string()});
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        encode("BOOKMARK", json!({"kind": self.request.rt.kind, "apiVersion": self.request.rt.api_version(), "metadata": meta}))
+        encode(
+            "BOOKMARK",
+            json!({"kind": self.request.rt.kind, "apiVersion": self.request.rt.api_version(), "metadata": meta}),
+        )
     }
 }
 
@@ -104,7 +121,10 @@ pub fn start(
     let type_key = request.rt.type_key();
     let from: Option<u64> = match request.resource_version.as_deref() {
         None | Some("") | Some("0") => None,
-        Some(rv) => Some(rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?),
+        Some(rv) => Some(
+            rv.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
     };
     let initial_listing = from.is_none() || request.send_initial_events;
     let ((initial, replay, current_rv), receiver, epoch) = world.read_and_subscribe(|w| {
@@ -165,38 +185,41 @@ pub fn start(
         state.last_rv = state.last_rv.max(current_rv);
     }
     state.queued.reverse();
-    Ok(futures_util::stream::unfold(state, |mut state| async move {
-        loop {
-            if let Some(chunk) = state.queued.pop() {
-                return Some((Ok(chunk), state));
-            }
-            if state.done || state.world.epoch() != state.epoch {
-                return None;
-            }
-            let now = Instant::now();
-            if now >= state.deadline {
-                return None;
-            }
-            let wake = state.deadline.min(state.next_bookmark);
-            match tokio::time::timeout_at(wake, state.receiver.recv()).await {
-                Ok(Ok(change)) => {
-                    if let Some(event) = state.event_for(&change) {
-                        return Some((Ok(event), state));
+    Ok(futures_util::stream::unfold(
+        state,
+        |mut state| async move {
+            loop {
+                if let Some(chunk) = state.queued.pop() {
+                    return Some((Ok(chunk), state));
+                }
+                if state.done || state.world.epoch() != state.epoch {
+                    return None;
+                }
+                let now = Instant::now();
+                if now >= state.deadline {
+                    return None;
+                }
+                let wake = state.deadline.min(state.next_bookmark);
+                match tokio::time::timeout_at(wake, state.receiver.recv()).await {
+                    Ok(Ok(change)) => {
+                        if let Some(event) = state.event_for(&change) {
+                            return Some((Ok(event), state));
+                        }
                     }
-                }
-                Ok(Err(RecvError::Lagged(_))) | Ok(Err(RecvError::Closed)) => {
-                    state.done = true;
-                }
-                Err(_) => {
-                    if Instant::now() >= state.next_bookmark {
-                        state.next_bookmark = Instant::now() + Duration::from_secs(5);
-                        if state.request.allow_bookmarks {
-                            let b = state.bookmark(false);
-                            return Some((Ok(b), state));
+                    Ok(Err(RecvError::Lagged(_))) | Ok(Err(RecvError::Closed)) => {
+                        state.done = true;
+                    }
+                    Err(_) => {
+                        if Instant::now() >= state.next_bookmark {
+                            state.next_bookmark = Instant::now() + Duration::from_secs(5);
+                            if state.request.allow_bookmarks {
+                                let b = state.bookmark(false);
+                                return Some((Ok(b), state));
+                            }
                         }
                     }
                 }
             }
-        }
-    }))
+        },
+    ))
 }

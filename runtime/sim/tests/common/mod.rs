@@ -18,14 +18,20 @@ pub struct TestSim {
 pub async fn start(scenario: &str) -> TestSim {
     let dir = tempfile::tempdir().expect("temp dir");
     let sim = start_in(dir.path(), Some(scenario)).await;
-    TestSim { sim, dir, http: reqwest::Client::new() }
+    TestSim {
+        sim,
+        dir,
+        http: reqwest::Client::new(),
+    }
 }
 
 pub async fn start_in(path: &Path, scenario: Option<&str>) -> Sim {
     let mut opts = SimOptions::new(path);
     opts.scenario = scenario.map(String::from);
     opts.time_scale = 500.0;
-    Sim::start(opts).await.expect("rehearsal environment starts")
+    Sim::start(opts)
+        .await
+        .expect("rehearsal environment starts")
 }
 
 pub struct Reply {
@@ -39,9 +45,18 @@ impl TestSim {
         format!("{}{path}", self.sim.kube_url())
     }
 
-    pub async fn send(&self, method: &str, path: &str, content_type: &str, body: Option<String>) -> Reply {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Option<String>,
+    ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self.http.request(method, self.url(path)).header("accept", "application/json");
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header("accept", "application/json");
         if let Some(b) = body {
             req = req.header("content-type", content_type).body(b);
         }
@@ -50,20 +65,27 @@ impl TestSim {
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, body, headers }
+        Reply {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
         self.send("GET", path, "", None).await
     }
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        self.send("POST", path, "application/json", Some(body.to_string())).await
+        self.send("POST", path, "application/json", Some(body.to_string()))
+            .await
     }
     pub async fn put(&self, path: &str, body: &Value) -> Reply {
-        self.send("PUT", path, "application/json", Some(body.to_string())).await
+        self.send("PUT", path, "application/json", Some(body.to_string()))
+            .await
     }
     pub async fn patch(&self, path: &str, content_type: &str, body: &str) -> Reply {
-        self.send("PATCH", path, content_type, Some(body.to_string())).await
+        self.send("PATCH", path, content_type, Some(body.to_string()))
+            .await
     }
     pub async fn delete(&self, path: &str) -> Reply {
         self.send("DELETE", path, "", None).await
@@ -78,7 +100,10 @@ impl TestSim {
                 return r.body;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("timed out waiting for {what}; last response {}: {}", r.status, r.body);
+                panic!(
+                    "timed out waiting for {what}; last response {}: {}",
+                    r.status, r.body
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -111,7 +136,10 @@ pub fn deployment(name: &str, image: &str, replicas: i64) -> Value {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 /// The Langfuse chart the tests install (`../shared/charts/` beside the clone).
@@ -125,9 +153,17 @@ pub fn langfuse_chart() -> PathBuf {
 /// script's message when the binary cannot be found or fetched.
 pub fn tool(name: &str) -> PathBuf {
     let script = repo_root().join("scripts/tools.sh");
-    let out = std::process::Command::new("bash").arg(&script).arg("path").arg(name).output().expect("run scripts/tools.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .arg("path")
+        .arg(name)
+        .output()
+        .expect("run scripts/tools.sh");
     if !out.status.success() {
-        panic!("cannot get {name}: {}", String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "cannot get {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
@@ -151,7 +187,12 @@ pub async fn run_ok(tool_path: &Path, kubeconfig: &Path, args: &[&str], scratch:
     let out = run(tool_path, kubeconfig, args, scratch).await;
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     if !out.status.success() {
-        panic!("{} {} failed:\n{stdout}\n{}", tool_path.display(), args.join(" "), String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "{} {} failed:\n{stdout}\n{}",
+            tool_path.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     stdout
 }
@@ -196,11 +237,28 @@ pub async fn install_langfuse(t: &TestSim, helm: &Path, namespace: &str) {
     let values = t.dir.path().join("values.yaml");
     std::fs::write(&values, LANGFUSE_VALUES).unwrap();
     let chart = langfuse_chart();
-    run_ok(helm, &t.kubeconfig(), &["install", "langfuse", chart.to_str().unwrap(), "-n", namespace, "--create-namespace", "-f", values.to_str().unwrap()], t.dir.path()).await;
+    run_ok(
+        helm,
+        &t.kubeconfig(),
+        &[
+            "install",
+            "langfuse",
+            chart.to_str().unwrap(),
+            "-n",
+            namespace,
+            "--create-namespace",
+            "-f",
+            values.to_str().unwrap(),
+        ],
+        t.dir.path(),
+    )
+    .await;
     for d in ["langfuse-web", "langfuse-worker"] {
-        t.wait_for(&format!("/apis/apps/v1/namespaces/{namespace}/deployments/{d}"), &format!("{d} available"), |d| {
-            d["status"]["availableReplicas"].as_i64() == Some(1)
-        })
+        t.wait_for(
+            &format!("/apis/apps/v1/namespaces/{namespace}/deployments/{d}"),
+            &format!("{d} available"),
+            |d| d["status"]["availableReplicas"].as_i64() == Some(1),
+        )
         .await;
     }
 }
