@@ -76,7 +76,9 @@ fn build(env: &Environment, redirects: Redirects) -> Result<reqwest::Client, Fai
     }
     if let Some(pem) = &env.ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
-            Failure::config(format!("the extra CA certificate (network.ca_file) is not valid PEM: {e}"))
+            Failure::config(format!(
+                "the extra CA certificate (network.ca_file) is not valid PEM: {e}"
+            ))
         })?;
         builder = builder.tls_certs_merge(certs);
     }
@@ -143,8 +145,10 @@ fn request(run: &RunContext, method: &str, url: &Dynamic, options: &Map) -> Resu
     let shown = url_text.split('?').next().unwrap_or_default().to_string();
     let parsed = reqwest::Url::parse(&url_text)
         .map_err(|e| Failure::invalid(format!("http::request: `{shown}` is not a URL: {e}")))?;
-    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| Failure::invalid(format!("http::request: `{method}` is not an HTTP method")))?;
+    let method =
+        reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            Failure::invalid(format!("http::request: `{method}` is not an HTTP method"))
+        })?;
     let follow = options
         .get("follow_redirects")
         .and_then(|v| v.as_bool().ok())
@@ -159,7 +163,10 @@ fn request(run: &RunContext, method: &str, url: &Dynamic, options: &Map) -> Resu
         },
     )?;
     let mut req = client.request(method.clone(), parsed);
-    if let Some(headers) = options.get("headers").and_then(|h| h.read_lock::<Map>().map(|m| m.clone())) {
+    if let Some(headers) = options
+        .get("headers")
+        .and_then(|h| h.read_lock::<Map>().map(|m| m.clone()))
+    {
         for (name, value) in headers {
             let value = match to_json(&value, Reveal::Expose) {
                 serde_json::Value::String(s) => s,
@@ -188,10 +195,7 @@ fn request(run: &RunContext, method: &str, url: &Dynamic, options: &Map) -> Resu
                 String::from_utf8_lossy(value.as_bytes()).to_string().into(),
             );
         }
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| send_failure(&what, &e))?;
+        let body = resp.text().await.map_err(|e| send_failure(&what, &e))?;
         Ok((status, headers, body))
     })?;
     let (status, headers, body) = response;

@@ -28,27 +28,88 @@ fn acr_token_exchange_and_registry_push_record_the_tag() {
     let token = az.access_token("https://management.azure.com/.default");
     let http = az.http();
     let tags = az.cluster.block_on(async move {
-        let form = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let form = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
         let server = "https://contosolangfuse.azurecr.io";
-        let ex: serde_json::Value = http.post(format!("{server}/oauth2/exchange")).header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("grant_type", "access_token"), ("service", "contosolangfuse.azurecr.io"), ("access_token", &token)]))
-            .send().await.unwrap().json().await.unwrap();
-        let refresh = ex["refresh_token"].as_str().expect("refresh token").to_string();
-        let t: serde_json::Value = http.post(format!("{server}/oauth2/token")).header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("grant_type", "refresh_token"), ("service", "contosolangfuse.azurecr.io"), ("scope", "repository:langfuse-web:pull,push"), ("refresh_token", &refresh)]))
-            .send().await.unwrap().json().await.unwrap();
+        let ex: serde_json::Value = http
+            .post(format!("{server}/oauth2/exchange"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
+                ("grant_type", "access_token"),
+                ("service", "contosolangfuse.azurecr.io"),
+                ("access_token", &token),
+            ]))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let refresh = ex["refresh_token"]
+            .as_str()
+            .expect("refresh token")
+            .to_string();
+        let t: serde_json::Value = http
+            .post(format!("{server}/oauth2/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
+                ("grant_type", "refresh_token"),
+                ("service", "contosolangfuse.azurecr.io"),
+                ("scope", "repository:langfuse-web:pull,push"),
+                ("refresh_token", &refresh),
+            ]))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let access = t["access_token"].as_str().unwrap().to_string();
-        let put = http.put(format!("{server}/v2/langfuse-web/manifests/abc1234")).bearer_auth(&access)
-            .header("content-type", "application/vnd.docker.distribution.manifest.v2+json").body(r#"{"schemaVersion":2}"#).send().await.unwrap();
+        let put = http
+            .put(format!("{server}/v2/langfuse-web/manifests/abc1234"))
+            .bearer_auth(&access)
+            .header(
+                "content-type",
+                "application/vnd.docker.distribution.manifest.v2+json",
+            )
+            .body(r#"{"schemaVersion":2}"#)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(put.status(), 201);
-        let head = http.head(format!("{server}/v2/langfuse-web/manifests/abc1234")).bearer_auth(&access).send().await.unwrap();
+        let head = http
+            .head(format!("{server}/v2/langfuse-web/manifests/abc1234"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(head.status(), 200);
-        let list: serde_json::Value = http.get(format!("{server}/v2/langfuse-web/tags/list")).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
+        let list: serde_json::Value = http
+            .get(format!("{server}/v2/langfuse-web/tags/list"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         list["tags"].clone()
     });
     assert_eq!(tags, serde_json::json!(["abc1234"]));
-    let pushed = az.world().read(|w| w.registry.contains(&lfrun_sim::ImageRef::parse("contosolangfuse.azurecr.io/langfuse-web:abc1234")));
-    assert!(pushed, "the push is in the World's registry the kubelet pulls from");
+    let pushed = az.world().read(|w| {
+        w.registry.contains(&lfrun_sim::ImageRef::parse(
+            "contosolangfuse.azurecr.io/langfuse-web:abc1234",
+        ))
+    });
+    assert!(
+        pushed,
+        "the push is in the World's registry the kubelet pulls from"
+    );
 }
 
 #[test]
@@ -70,7 +131,12 @@ fn acr_login_feeds_docker_the_token_on_stdin() {
         .run();
     let args = std::fs::read_to_string(out.path("docker-args.txt")).unwrap();
     assert_eq!(args.trim(), "login contosolangfuse.azurecr.io --username 00000000-0000-0000-0000-000000000000 --password-stdin");
-    assert_eq!(std::fs::read_to_string(out.path("docker-stdin.txt")).unwrap().trim(), "token-received");
+    assert_eq!(
+        std::fs::read_to_string(out.path("docker-stdin.txt"))
+            .unwrap()
+            .trim(),
+        "token-received"
+    );
 }
 
 #[test]
@@ -93,7 +159,10 @@ fn a_client_secret_and_tokens_never_show() {
         az::blob_put("contosolangfusest", "langfuse", "events/x.json", "{}");
         try { az::resource_group("rg-missing"); } catch (e) { print(e); }
     "#;
-    for args in [vec!["--create-missing", "-vv"], vec!["--create-missing", "--dry-run", "--output", "json"]] {
+    for args in [
+        vec!["--create-missing", "-vv"],
+        vec!["--create-missing", "--dry-run", "--output", "json"],
+    ] {
         let out = az
             .test_with_config(&config, script)
             .args(args.clone())
@@ -102,13 +171,30 @@ fn a_client_secret_and_tokens_never_show() {
             .stdout_has("via client secret of application")
             .run();
         let journal = out.journal();
-        for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr), ("journal", &journal)] {
-            assert!(!text.contains(CANARY), "{args:?}: the client secret is in {what}");
-            assert!(!text.contains("eyJ"), "{args:?}: a token (JWT) is in {what}:\n{text}");
-            assert!(!text.contains("sig="), "{args:?}: a SAS signature is in {what}");
+        for (what, text) in [
+            ("stdout", &out.stdout),
+            ("stderr", &out.stderr),
+            ("journal", &journal),
+        ] {
+            assert!(
+                !text.contains(CANARY),
+                "{args:?}: the client secret is in {what}"
+            );
+            assert!(
+                !text.contains("eyJ"),
+                "{args:?}: a token (JWT) is in {what}:\n{text}"
+            );
+            assert!(
+                !text.contains("sig="),
+                "{args:?}: a SAS signature is in {what}"
+            );
         }
         if args.contains(&"--dry-run") {
-            assert!(out.stdout.contains("rg-canary"), "the plan lists the change:\n{}", out.stdout);
+            assert!(
+                out.stdout.contains("rg-canary"),
+                "the plan lists the change:\n{}",
+                out.stdout
+            );
         }
     }
     // a wrong secret: Entra ID's message, without the value
@@ -118,5 +204,8 @@ fn a_client_secret_and_tokens_never_show() {
         .status(1)
         .stderr_has("AADSTS7000215")
         .run();
-    assert!(!out.stderr.contains("wrong-canary-secret-77") && !out.stdout.contains("wrong-canary-secret-77"));
+    assert!(
+        !out.stderr.contains("wrong-canary-secret-77")
+            && !out.stdout.contains("wrong-canary-secret-77")
+    );
 }

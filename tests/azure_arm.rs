@@ -136,13 +136,22 @@ fn missing_resources_are_reported_with_their_id_and_not_created() {
 #[test]
 fn wrong_subscription_is_named_with_what_to_do() {
     let az = AzureRehearsal::start("healthy");
-    let config = az.config().replace("subscription: 3f1c2d4e-0000-4000-8000-0000000005ab", "subscription: 00000000-0000-4000-8000-000000000bad");
-    az.test_with_config(&config, r#"az::resource_group("rg-contoso-langfuse-test");"#)
-        .status(1)
-        .stderr_has("SubscriptionNotFound")
-        .stderr_has("check azure.subscription")
-        .run();
-    let config = az.config().replace("subscription: 3f1c2d4e-0000-4000-8000-0000000005ab", "subscription: Contoso Langfuse (rehearsal)");
+    let config = az.config().replace(
+        "subscription: 3f1c2d4e-0000-4000-8000-0000000005ab",
+        "subscription: 00000000-0000-4000-8000-000000000bad",
+    );
+    az.test_with_config(
+        &config,
+        r#"az::resource_group("rg-contoso-langfuse-test");"#,
+    )
+    .status(1)
+    .stderr_has("SubscriptionNotFound")
+    .stderr_has("check azure.subscription")
+    .run();
+    let config = az.config().replace(
+        "subscription: 3f1c2d4e-0000-4000-8000-0000000005ab",
+        "subscription: Contoso Langfuse (rehearsal)",
+    );
     az.test_with_config(&config, r#"print(az::subscription().id);"#)
         .stdout_has("3f1c2d4e-0000-4000-8000-0000000005ab")
         .run();
@@ -165,9 +174,23 @@ fn creation_is_planned_in_a_dry_run_and_done_once_with_create_missing() {
         }
         print(`container ${az::ensure_container("rg-contoso-langfuse-test", "contosolangfusest", "exports").outcome}`);
     "#;
-    let out = az.test(script).args(["--dry-run", "--create-missing"]).stdout_has("group planned").stdout_has("identity planned").stdout_has("container planned").run();
-    assert!(out.stdout.contains("create resource group"), "plan lists the change:\n{}", out.stdout);
-    assert!(az.azure(|s| !s.groups.contains_key("rg-new") && !s.identities.keys().any(|k| k.ends_with("/id-new"))), "a dry run created something");
+    let out = az
+        .test(script)
+        .args(["--dry-run", "--create-missing"])
+        .stdout_has("group planned")
+        .stdout_has("identity planned")
+        .stdout_has("container planned")
+        .run();
+    assert!(
+        out.stdout.contains("create resource group"),
+        "plan lists the change:\n{}",
+        out.stdout
+    );
+    assert!(
+        az.azure(|s| !s.groups.contains_key("rg-new")
+            && !s.identities.keys().any(|k| k.ends_with("/id-new"))),
+        "a dry run created something"
+    );
     az.test(script)
         .arg("--create-missing")
         .stdout_has("group created")
@@ -176,10 +199,30 @@ fn creation_is_planned_in_a_dry_run_and_done_once_with_create_missing() {
         .stdout_has("federated created")
         .stdout_has("container created")
         .run();
-    let again = az.test(script).arg("--create-missing").stdout_has("group kept").stdout_has("identity kept").stdout_has("role kept").stdout_has("federated kept").stdout_has("container kept").run();
-    assert!(!again.stdout.contains("created"), "second run changed something:\n{}", again.stdout);
-    let count = az.azure(|s| s.role_assignments.iter().filter(|a| a.role == "db58b8e5-c6ad-4a2a-8342-4190687cbf4a").count());
-    assert_eq!(count, 3, "operator, langfuse identity and id-new hold Delegator once each");
+    let again = az
+        .test(script)
+        .arg("--create-missing")
+        .stdout_has("group kept")
+        .stdout_has("identity kept")
+        .stdout_has("role kept")
+        .stdout_has("federated kept")
+        .stdout_has("container kept")
+        .run();
+    assert!(
+        !again.stdout.contains("created"),
+        "second run changed something:\n{}",
+        again.stdout
+    );
+    let count = az.azure(|s| {
+        s.role_assignments
+            .iter()
+            .filter(|a| a.role == "db58b8e5-c6ad-4a2a-8342-4190687cbf4a")
+            .count()
+    });
+    assert_eq!(
+        count, 3,
+        "operator, langfuse identity and id-new hold Delegator once each"
+    );
 }
 
 #[test]
@@ -216,8 +259,16 @@ fn throttling_and_server_errors_are_retried_honouring_retry_after() {
         .env("RUST_LOG", "lfrun=debug")
         .stdout_has("reads done, oidc true")
         .run();
-    assert!(out.stderr.contains("status=429"), "a 429 was met and retried:\n{}", out.stderr);
-    assert!(out.stderr.contains("wait_ms=1000"), "Retry-After: 1 was honoured:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("status=429"),
+        "a 429 was met and retried:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("wait_ms=1000"),
+        "Retry-After: 1 was honoured:\n{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -234,6 +285,10 @@ fn long_running_creates_are_polled_to_completion() {
         .env("RUST_LOG", "lfrun=debug")
         .stdout_has("outcome created state true")
         .run();
-    assert!(out.stderr.contains("InProgress"), "the operation was polled:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("InProgress"),
+        "the operation was polled:\n{}",
+        out.stderr
+    );
     assert!(az.azure(|s| s.operations.values().all(|o| o.polls_left == 0)));
 }

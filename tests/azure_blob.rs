@@ -42,8 +42,16 @@ fn blob_round_trip_and_presigned_urls_on_the_rehearsal() {
         .stdout_has("uploaded png bytes")
         .stdout_has("read-only put 403")
         .run();
-    assert!(!out.stdout.contains("sig="), "a SAS signature was printed:\n{}", out.stdout);
-    assert!(az.azure(|s| s.storage_accounts.values().next().unwrap().containers["langfuse"].blobs.contains_key("media/upload.png")));
+    assert!(
+        !out.stdout.contains("sig="),
+        "a SAS signature was printed:\n{}",
+        out.stdout
+    );
+    assert!(az.azure(
+        |s| s.storage_accounts.values().next().unwrap().containers["langfuse"]
+            .blobs
+            .contains_key("media/upload.png")
+    ));
 }
 
 #[test]
@@ -54,7 +62,11 @@ fn blob_put_is_planned_in_a_dry_run() {
         .stdout_has("outcome planned")
         .stdout_has("upload blob")
         .run();
-    assert!(az.azure(|s| s.storage_accounts.values().next().unwrap().containers["langfuse"].blobs.is_empty()));
+    assert!(az.azure(
+        |s| s.storage_accounts.values().next().unwrap().containers["langfuse"]
+            .blobs
+            .is_empty()
+    ));
 }
 
 #[test]
@@ -89,15 +101,28 @@ struct Azurite {
 
 impl Azurite {
     fn start(account: &str) -> Azurite {
-        let out = Command::new(crate::test::repo_root().join("scripts/azurite.sh")).arg("path").output().expect("running scripts/azurite.sh");
-        assert!(out.status.success(), "scripts/azurite.sh could not provide Azurite: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(crate::test::repo_root().join("scripts/azurite.sh"))
+            .arg("path")
+            .output()
+            .expect("running scripts/azurite.sh");
+        assert!(
+            out.status.success(),
+            "scripts/azurite.sh could not provide Azurite: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let bin = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let dir = tempfile::tempdir().unwrap();
         let ca = lfrun_sim::tls::RehearsalCa::generate().unwrap();
-        let (cert, key) = ca.issue_pem(&[format!("{account}.blob.core.windows.net")]).unwrap();
+        let (cert, key) = ca
+            .issue_pem(&[format!("{account}.blob.core.windows.net")])
+            .unwrap();
         std::fs::write(dir.path().join("cert.pem"), cert).unwrap();
         std::fs::write(dir.path().join("key.pem"), key).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut child = Command::new(&bin)
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--oauth", "basic", "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"])
             .arg("--cert").arg(dir.path().join("cert.pem"))
@@ -119,10 +144,18 @@ impl Azurite {
                 }
                 panic!("Azurite exited ({status}) before listening: {err}");
             }
-            assert!(Instant::now() < deadline, "Azurite did not listen on port {port} within 30s");
+            assert!(
+                Instant::now() < deadline,
+                "Azurite did not listen on port {port} within 30s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Azurite { child, port, ca_pem: ca.cert_pem, _dir: dir }
+        Azurite {
+            child,
+            port,
+            ca_pem: ca.cert_pem,
+            _dir: dir,
+        }
     }
 }
 
@@ -141,17 +174,29 @@ fn blob_round_trip_and_presigned_urls_on_azurite() {
     let az = AzureRehearsal::start("healthy");
     let host = format!("{account}.blob.core.windows.net");
     let to_azurite: std::net::SocketAddr = format!("127.0.0.1:{}", azurite.port).parse().unwrap();
-    let both_cas = format!("{}\n{}", std::fs::read_to_string(&az.info.ca_file).unwrap(), azurite.ca_pem);
+    let both_cas = format!(
+        "{}\n{}",
+        std::fs::read_to_string(&az.info.ca_file).unwrap(),
+        azurite.ca_pem
+    );
     let config = az
         .config()
-        .replace(&format!("    {host}: \"{}\"\n", az.info.address), &format!("    {host}: \"{to_azurite}\"\n"))
-        .replace(&format!("ca_file: {}", az.info.ca_file.display()), "ca_file: cas.pem");
+        .replace(
+            &format!("    {host}: \"{}\"\n", az.info.address),
+            &format!("    {host}: \"{to_azurite}\"\n"),
+        )
+        .replace(
+            &format!("ca_file: {}", az.info.ca_file.display()),
+            "ca_file: cas.pem",
+        );
     assert!(config.contains(&to_azurite.to_string()), "{config}");
     // the container, made through Azurite's data plane with the same kind of token
     let token = az.access_token("https://storage.azure.com/.default");
     let status = az.cluster.block_on(async {
         let http = reqwest::Client::builder()
-            .tls_certs_merge(reqwest::Certificate::from_pem_bundle(azurite.ca_pem.as_bytes()).unwrap())
+            .tls_certs_merge(
+                reqwest::Certificate::from_pem_bundle(azurite.ca_pem.as_bytes()).unwrap(),
+            )
             .resolve(&host, to_azurite)
             .build()
             .unwrap();

@@ -48,10 +48,18 @@ fn rehearsal_answers_follow_the_specification_examples() {
         ("{app}", "5d1e7a00-0000-4000-8000-00000000a11d"),
     ];
     let dir = crate::test::repo_root().join("tests/fixtures/azure");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     files.sort();
     assert!(files.len() >= 10, "fixtures in {}", dir.display());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut problems = Vec::new();
     let arm = az.access_token("https://management.azure.com/.default");
     let graph = az.access_token("https://graph.microsoft.com/.default");
@@ -62,26 +70,53 @@ fn rehearsal_answers_follow_the_specification_examples() {
             for (k, v) in subs {
                 text = text.replace(k, v);
             }
-            let fixture: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            assert!(fixture["follows"].as_str().is_some_and(|f| !f.is_empty()), "{} names the example it follows", file.display());
+            let fixture: Json =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert!(
+                fixture["follows"].as_str().is_some_and(|f| !f.is_empty()),
+                "{} names the example it follows",
+                file.display()
+            );
             let host = fixture["host"].as_str().unwrap_or("management.azure.com");
             let req = &fixture["request"];
             let path = req["path"].as_str().unwrap();
             let api = req["api-version"].as_str().unwrap_or("");
             let sep = if path.contains('?') { '&' } else { '?' };
-            let url = if api.is_empty() { format!("https://{host}{path}") } else { format!("https://{host}{path}{sep}api-version={api}") };
-            let bearer = if host.starts_with("graph.") { &graph } else { &arm };
-            let method = reqwest::Method::from_bytes(req["method"].as_str().unwrap().as_bytes()).unwrap();
-            let resp = http.request(method, &url).bearer_auth(bearer).header("content-length", "0").send().await.unwrap();
+            let url = if api.is_empty() {
+                format!("https://{host}{path}")
+            } else {
+                format!("https://{host}{path}{sep}api-version={api}")
+            };
+            let bearer = if host.starts_with("graph.") {
+                &graph
+            } else {
+                &arm
+            };
+            let method =
+                reqwest::Method::from_bytes(req["method"].as_str().unwrap().as_bytes()).unwrap();
+            let resp = http
+                .request(method, &url)
+                .bearer_auth(bearer)
+                .header("content-length", "0")
+                .send()
+                .await
+                .unwrap();
             let name = file.file_name().unwrap().to_string_lossy().to_string();
             let status = resp.status().as_u16();
             let got: Json = resp.json().await.unwrap_or(Json::Null);
             if Some(status as u64) != fixture["response"]["status"].as_u64() {
-                problems.push(format!("{name}: status {status}, expected {} ({got})", fixture["response"]["status"]));
+                problems.push(format!(
+                    "{name}: status {status}, expected {} ({got})",
+                    fixture["response"]["status"]
+                ));
                 continue;
             }
             same_shape(&fixture["response"]["body"], &got, &name, &mut problems);
         }
     });
-    assert!(problems.is_empty(), "answers differ from the specification examples:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "answers differ from the specification examples:\n{}",
+        problems.join("\n")
+    );
 }

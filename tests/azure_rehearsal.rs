@@ -56,14 +56,27 @@ pub struct AzureRehearsal {
 impl AzureRehearsal {
     /// A fresh rehearsal from a shipped scenario name or a scenario file path.
     pub fn start(scenario: &str) -> AzureRehearsal {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
         let dir = tempfile::tempdir().expect("temp dir");
         let mut options = SimOptions::new(dir.path().join("sim"));
         options.scenario = Some(scenario.to_string());
         options.attach = false;
-        let sim = runtime.block_on(Sim::start(options)).unwrap_or_else(|e| panic!("starting the rehearsal ({scenario}): {e}"));
+        let sim = runtime
+            .block_on(Sim::start(options))
+            .unwrap_or_else(|e| panic!("starting the rehearsal ({scenario}): {e}"));
         let info = ClientInfo::read(sim.state_dir()).expect("the rehearsal's Azure client info");
-        AzureRehearsal { cluster: Cluster { sim: Some(sim), runtime, _dir: dir }, info }
+        AzureRehearsal {
+            cluster: Cluster {
+                sim: Some(sim),
+                runtime,
+                _dir: dir,
+            },
+            info,
+        }
     }
 
     /// A scenario file (written to a temp dir) that differs from healthy by `azure_yaml`.
@@ -71,7 +84,11 @@ impl AzureRehearsal {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("scenario.yaml");
         let indented: String = azure_yaml.lines().map(|l| format!("  {l}\n")).collect();
-        std::fs::write(&path, format!("name: azure-test\ndeployed: false\nazure:\n{indented}")).unwrap();
+        std::fs::write(
+            &path,
+            format!("name: azure-test\ndeployed: false\nazure:\n{indented}"),
+        )
+        .unwrap();
         let r = AzureRehearsal::start(path.to_str().unwrap());
         drop(dir);
         r
@@ -134,9 +151,16 @@ sso:
     /// A credential config acting as the Langfuse pods (the managed identity through
     /// workload identity, with the token the AKS OIDC issuer projects into the pods).
     pub fn pod_credential(&self, identity_client_id: &str) -> String {
-        let world = self.cluster.sim().world().expect("in-process rehearsal").clone();
+        let world = self
+            .cluster
+            .sim()
+            .world()
+            .expect("in-process rehearsal")
+            .clone();
         let service = lfrun_sim::azure::AzureService::new(world);
-        let token = lfrun_sim::azure::write_pod_token(&service, &self.state_dir(), "langfuse", "langfuse").expect("pod token");
+        let token =
+            lfrun_sim::azure::write_pod_token(&service, &self.state_dir(), "langfuse", "langfuse")
+                .expect("pod token");
         format!(
             "kind: workload_identity\n    tenant_id: {}\n    client_id: {identity_client_id}\n    token_file: {}",
             self.info.operator.tenant_id,
@@ -150,7 +174,14 @@ sso:
             .sim()
             .world()
             .expect("in-process rehearsal")
-            .read(|w| w.azure.identities.values().next().map(|i| i.client_id.clone()).unwrap_or_default())
+            .read(|w| {
+                w.azure
+                    .identities
+                    .values()
+                    .next()
+                    .map(|i| i.client_id.clone())
+                    .unwrap_or_default()
+            })
     }
 
     /// A `Test` of `script` as the operator.
@@ -167,13 +198,18 @@ sso:
 
     /// Reads the world's Azure state.
     pub fn azure<R>(&self, f: impl FnOnce(&lfrun_sim::azure::AzureState) -> R) -> R {
-        self.cluster.sim().world().expect("in-process rehearsal").read(|w| f(&w.azure))
+        self.cluster
+            .sim()
+            .world()
+            .expect("in-process rehearsal")
+            .read(|w| f(&w.azure))
     }
 
     /// An HTTP client that reaches the rehearsal's hosts (resolve + CA), as lfrun's does.
     pub fn http(&self) -> reqwest::Client {
         let pem = std::fs::read(&self.info.ca_file).unwrap();
-        let mut b = reqwest::Client::builder().tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap());
+        let mut b = reqwest::Client::builder()
+            .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap());
         for (host, addr) in &self.info.resolve {
             b = b.resolve(host, *addr);
         }
@@ -187,15 +223,31 @@ sso:
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.info.operator.client_id.as_str()),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
             ("client_assertion", assertion.as_str()),
             ("scope", scope),
         ];
-        let body = form.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect::<Vec<_>>().join("&");
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
         let http = self.http();
-        let url = format!("https://login.microsoftonline.com/{}/oauth2/v2.0/token", self.info.operator.tenant_id);
+        let url = format!(
+            "https://login.microsoftonline.com/{}/oauth2/v2.0/token",
+            self.info.operator.tenant_id
+        );
         self.cluster.block_on(async move {
-            let resp = http.post(url).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+            let resp = http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(resp.status(), 200, "token endpoint");
             let json: serde_json::Value = resp.json().await.unwrap();
             assert_eq!(json["token_type"], "Bearer");
@@ -204,14 +256,20 @@ sso:
     }
 
     pub fn world(&self) -> lfrun_sim::SharedWorld {
-        self.cluster.sim().world().expect("in-process rehearsal").clone()
+        self.cluster
+            .sim()
+            .world()
+            .expect("in-process rehearsal")
+            .clone()
     }
 }
 
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

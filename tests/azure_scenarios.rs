@@ -101,13 +101,20 @@ fn federated_subject_mismatch_shows_both_values() {
 fn sso_redirect_mismatch_is_found_with_the_fix() {
     let (checks, out) = findings("sso-redirect-mismatch");
     assert_eq!(checks, ["redirect_uri"], "{out}");
-    assert!(out.contains("https://langfuse.contoso.example/api/auth/callback/azure-ad is not registered"), "{out}");
+    assert!(
+        out.contains(
+            "https://langfuse.contoso.example/api/auth/callback/azure-ad is not registered"
+        ),
+        "{out}"
+    );
     assert!(out.contains("Authentication → Web → Add URI"), "{out}");
 }
 
 #[test]
 fn the_app_registration_missing_or_misconfigured_lists_each_piece() {
-    let az = AzureRehearsal::with_azure("app_registration:\n  sign_in_audience: AzureADMultipleOrgs\n  email_claim: false");
+    let az = AzureRehearsal::with_azure(
+        "app_registration:\n  sign_in_audience: AzureADMultipleOrgs\n  email_claim: false",
+    );
     az.test(
         r#"
         let app = az::app_registration("5d1e7a00-0000-4000-8000-00000000a11d", "https://langfuse.contoso.example");
@@ -142,28 +149,66 @@ fn the_pods_presigned_urls_fail_without_the_delegator_role() {
         .run();
     let az = AzureRehearsal::start("healthy");
     let pod = az.pod_credential(&az.identity_client_id());
-    az.test_with_config(&az.config_with_credential(&pod), script).stdout_has("presign ok").run();
-    let access = az.azure(|s| lfrun_sim::azure::workload_blob_access(s, &s.identities.values().next().unwrap().client_id, "langfuse", "langfuse", "contosolangfusest", "langfuse"));
-    assert!(access.token.is_ok() && access.write.is_ok() && access.presign.is_ok(), "{access:?}");
+    az.test_with_config(&az.config_with_credential(&pod), script)
+        .stdout_has("presign ok")
+        .run();
+    let access = az.azure(|s| {
+        lfrun_sim::azure::workload_blob_access(
+            s,
+            &s.identities.values().next().unwrap().client_id,
+            "langfuse",
+            "langfuse",
+            "contosolangfusest",
+            "langfuse",
+        )
+    });
+    assert!(
+        access.token.is_ok() && access.write.is_ok() && access.presign.is_ok(),
+        "{access:?}"
+    );
 }
 
 #[test]
 fn the_pods_get_no_token_when_the_federated_subject_differs() {
     let az = AzureRehearsal::start("federated-subject-mismatch");
     let pod = az.pod_credential(&az.identity_client_id());
-    az.test_with_config(&az.config_with_credential(&pod), r#"az::blob_list("contosolangfusest", "langfuse", "events/");"#)
-        .status(1)
-        .stderr_has("AADSTS70021")
-        .run();
-    let access = az.azure(|s| lfrun_sim::azure::workload_blob_access(s, &s.identities.values().next().unwrap().client_id, "langfuse", "langfuse", "contosolangfusest", "langfuse"));
-    assert!(access.token.as_ref().is_err_and(|e| e.contains("AADSTS70021")), "{access:?}");
+    az.test_with_config(
+        &az.config_with_credential(&pod),
+        r#"az::blob_list("contosolangfusest", "langfuse", "events/");"#,
+    )
+    .status(1)
+    .stderr_has("AADSTS70021")
+    .run();
+    let access = az.azure(|s| {
+        lfrun_sim::azure::workload_blob_access(
+            s,
+            &s.identities.values().next().unwrap().client_id,
+            "langfuse",
+            "langfuse",
+            "contosolangfusest",
+            "langfuse",
+        )
+    });
+    assert!(
+        access
+            .token
+            .as_ref()
+            .is_err_and(|e| e.contains("AADSTS70021")),
+        "{access:?}"
+    );
 }
 
 #[test]
 fn the_kubelet_may_pull_only_when_acr_is_attached() {
     for (scenario, allowed) in [("healthy", true), ("acr-not-attached", false)] {
         let az = AzureRehearsal::start(scenario);
-        let result = az.world().read(|w| lfrun_sim::azure::AcrPullAccess.kubelet_may_pull(w, "contosolangfuse.azurecr.io", "langfuse-web"));
+        let result = az.world().read(|w| {
+            lfrun_sim::azure::AcrPullAccess.kubelet_may_pull(
+                w,
+                "contosolangfuse.azurecr.io",
+                "langfuse-web",
+            )
+        });
         assert_eq!(result.is_ok(), allowed, "{scenario}: {result:?}");
     }
 }

@@ -28,7 +28,10 @@ const PULL_ROLES: &[&str] = &["AcrPull", "AcrPush", "Contributor", "Owner"];
 pub async fn acr(az: &Azure, group: &str, name: &str) -> Result<Json, Failure> {
     let id = az.resource_id(group, ACR_TYPE, name).await?;
     let r = az.arm.get(&id, ACR_API).await?;
-    let admin = r.pointer("/properties/adminUserEnabled").and_then(Json::as_bool).unwrap_or(false);
+    let admin = r
+        .pointer("/properties/adminUserEnabled")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
     let mut findings = Vec::new();
     if admin {
         findings.push(json!({
@@ -48,7 +51,12 @@ pub async fn acr(az: &Azure, group: &str, name: &str) -> Result<Json, Failure> {
 }
 
 /// Whether the AKS kubelet identity may pull from the registry.
-pub async fn attached(az: &Azure, group: &str, aks_name: &str, acr_name: &str) -> Result<Json, Failure> {
+pub async fn attached(
+    az: &Azure,
+    group: &str,
+    aks_name: &str,
+    acr_name: &str,
+) -> Result<Json, Failure> {
     let cluster = super::aks::aks(az, group, aks_name).await?;
     let kubelet = text(&cluster, "/kubelet_identity/object_id");
     let registry = acr(az, group, acr_name).await?;
@@ -61,7 +69,9 @@ pub async fn attached(az: &Azure, group: &str, aks_name: &str, acr_name: &str) -
         }));
     }
     let held = roles::assignments(az, &acr_id, &kubelet).await?;
-    let pull = held.iter().find(|a| PULL_ROLES.iter().any(|r| text(a, "/role") == *r));
+    let pull = held
+        .iter()
+        .find(|a| PULL_ROLES.iter().any(|r| text(a, "/role") == *r));
     Ok(match pull {
         Some(a) => json!({
             "attached": true, "acr_id": acr_id, "kubelet_object_id": kubelet,
@@ -76,14 +86,22 @@ pub async fn attached(az: &Azure, group: &str, aks_name: &str, acr_name: &str) -
 }
 
 /// Gives the AKS kubelet identity AcrPull on the registry (what `--attach-acr` does).
-pub async fn ensure_pull(az: &Azure, group: &str, aks_name: &str, acr_name: &str) -> Result<Json, Failure> {
+pub async fn ensure_pull(
+    az: &Azure,
+    group: &str,
+    aks_name: &str,
+    acr_name: &str,
+) -> Result<Json, Failure> {
     let state = attached(az, group, aks_name, acr_name).await?;
     let kubelet = text(&state, "/kubelet_object_id");
     if kubelet.is_empty() {
         return Err(Failure::invalid(text(&state, "/evidence")).with_hint(text(&state, "/fix")));
     }
     if state.get("attached").and_then(Json::as_bool) == Some(true) {
-        az.run.kept(&format!("AcrPull on {acr_name} for AKS {aks_name}"), &text(&state, "/evidence"));
+        az.run.kept(
+            &format!("AcrPull on {acr_name} for AKS {aks_name}"),
+            &text(&state, "/evidence"),
+        );
         return Ok(json!({"outcome": "kept", "evidence": text(&state, "/evidence")}));
     }
     roles::ensure_role(az, &text(&state, "/acr_id"), &kubelet, "AcrPull").await
@@ -93,7 +111,11 @@ pub async fn ensure_pull(az: &Azure, group: &str, aks_name: &str, acr_name: &str
 pub async fn refresh_token(az: &Azure, acr: &str) -> Result<Secret, Failure> {
     let server = az.endpoints.acr_login_server(acr);
     let aad = az.credential.token(&az.endpoints.arm_scope()).await?;
-    let tenant = claims(&aad)?.get("tid").and_then(Json::as_str).unwrap_or_default().to_string();
+    let tenant = claims(&aad)?
+        .get("tid")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string();
     let url = format!("https://{server}/oauth2/exchange");
     let form = [
         ("grant_type", "access_token"),
@@ -125,12 +147,21 @@ pub async fn refresh_token(az: &Azure, acr: &str) -> Result<Secret, Failure> {
         return Err(Failure::new(kind, format!("ACR token exchange at {server} answered {status}: {}", text.chars().take(200).collect::<String>()))
             .with_hint(format!("check that registry {acr} exists and that {} may push/pull to it (AcrPush or Contributor)", az.credential.describe)));
     }
-    let json: Json = serde_json::from_str(&text)
-        .map_err(|_| Failure::new(ErrorKind::Unavailable, format!("ACR token exchange at {server}: malformed answer")))?;
+    let json: Json = serde_json::from_str(&text).map_err(|_| {
+        Failure::new(
+            ErrorKind::Unavailable,
+            format!("ACR token exchange at {server}: malformed answer"),
+        )
+    })?;
     let token = json
         .get("refresh_token")
         .and_then(Json::as_str)
-        .ok_or_else(|| Failure::new(ErrorKind::Unavailable, format!("ACR token exchange at {server}: no refresh_token in the answer")))?;
+        .ok_or_else(|| {
+            Failure::new(
+                ErrorKind::Unavailable,
+                format!("ACR token exchange at {server}: no refresh_token in the answer"),
+            )
+        })?;
     Ok(Secret::new(token))
 }
 
@@ -139,7 +170,13 @@ pub async fn login(az: &Azure, acr: &str) -> Result<Json, Failure> {
     let server = az.endpoints.acr_login_server(acr);
     let token = refresh_token(az, acr).await?;
     let mut cmd = Command::new(az.env.tool("docker"))
-        .args(["login", server.as_str(), "--username", TOKEN_USER, "--password-stdin"])
+        .args([
+            "login",
+            server.as_str(),
+            "--username",
+            TOKEN_USER,
+            "--password-stdin",
+        ])
         .stdin_secret(token);
     for (k, v) in &az.env.tool_env {
         cmd = cmd.env(k, v);
@@ -158,7 +195,9 @@ pub async fn login(az: &Azure, acr: &str) -> Result<Json, Failure> {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -15,12 +15,18 @@ const AKS_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 pub async fn aks(az: &Azure, group: &str, name: &str) -> Result<Json, Failure> {
     let id = az.resource_id(group, AKS_TYPE, name).await?;
     let c = az.arm.get(&id, AKS_API).await?;
-    let oidc = c.pointer("/properties/oidcIssuerProfile/enabled").and_then(Json::as_bool).unwrap_or(false);
+    let oidc = c
+        .pointer("/properties/oidcIssuerProfile/enabled")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
     let wi = c
         .pointer("/properties/securityProfile/workloadIdentity/enabled")
         .and_then(Json::as_bool)
         .unwrap_or(false);
-    let kubelet = c.pointer("/properties/identityProfile/kubeletidentity").cloned().unwrap_or(Json::Null);
+    let kubelet = c
+        .pointer("/properties/identityProfile/kubeletidentity")
+        .cloned()
+        .unwrap_or(Json::Null);
     let version = match text(&c, "/properties/currentKubernetesVersion") {
         v if v.is_empty() => text(&c, "/properties/kubernetesVersion"),
         v => v,
@@ -74,9 +80,18 @@ pub async fn user_kubeconfig(az: &Azure, group: &str, name: &str) -> Result<Stri
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(value.trim())
-        .map_err(|_| Failure::new(crate::error::ErrorKind::Unavailable, format!("{id}: the kubeconfig is not base64")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Failure::new(crate::error::ErrorKind::Unavailable, format!("{id}: the kubeconfig is not UTF-8")))?;
+        .map_err(|_| {
+            Failure::new(
+                crate::error::ErrorKind::Unavailable,
+                format!("{id}: the kubeconfig is not base64"),
+            )
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Failure::new(
+            crate::error::ErrorKind::Unavailable,
+            format!("{id}: the kubeconfig is not UTF-8"),
+        )
+    })?;
     Ok(text)
 }
 

@@ -94,7 +94,9 @@ impl Arm {
 
     /// GET a resource; 404 is `not_found`.
     pub async fn get(&self, id: &str, api_version: &str) -> Result<Json, Failure> {
-        let answer = self.send(reqwest::Method::GET, &self.url(id, api_version), None, id).await?;
+        let answer = self
+            .send(reqwest::Method::GET, &self.url(id, api_version), None, id)
+            .await?;
         check(&answer, id)?;
         answer.json(id)
     }
@@ -129,15 +131,27 @@ impl Arm {
     /// PUT a resource and wait for the operation to finish; returns the resource.
     pub async fn put(&self, id: &str, api_version: &str, body: &Json) -> Result<Json, Failure> {
         let url = self.url(id, api_version);
-        let answer = self.send(reqwest::Method::PUT, &url, Some(body), id).await?;
+        let answer = self
+            .send(reqwest::Method::PUT, &url, Some(body), id)
+            .await?;
         check(&answer, id)?;
         self.finish(answer, id, Some(&url)).await
     }
 
     /// POST an action (e.g. `listClusterUserCredential`) and return its result.
-    pub async fn post(&self, path: &str, api_version: &str, body: Option<&Json>) -> Result<Json, Failure> {
+    pub async fn post(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: Option<&Json>,
+    ) -> Result<Json, Failure> {
         let answer = self
-            .send(reqwest::Method::POST, &self.url(path, api_version), body.or(Some(&Json::Null)), path)
+            .send(
+                reqwest::Method::POST,
+                &self.url(path, api_version),
+                body.or(Some(&Json::Null)),
+                path,
+            )
             .await?;
         check(&answer, path)?;
         self.finish(answer, path, None).await
@@ -145,12 +159,18 @@ impl Arm {
 
     /// Waits for a long-running operation started by `answer`, then returns the
     /// resource (re-read from `resource_url` when there is one) or the final body.
-    async fn finish(&self, answer: Answer, what: &str, resource_url: Option<&str>) -> Result<Json, Failure> {
+    async fn finish(
+        &self,
+        answer: Answer,
+        what: &str,
+        resource_url: Option<&str>,
+    ) -> Result<Json, Failure> {
         let async_op = answer.header("azure-asyncoperation");
         let location = answer.header("location");
         let body = answer.json(what)?;
         if let Some(op) = async_op {
-            self.poll_status(&op, what, retry_after(&answer.headers)).await?;
+            self.poll_status(&op, what, retry_after(&answer.headers))
+                .await?;
             return match resource_url {
                 Some(url) => {
                     let done = self.send(reqwest::Method::GET, url, None, what).await?;
@@ -162,7 +182,9 @@ impl Arm {
         }
         if answer.status == 202 {
             if let Some(loc) = location {
-                return self.poll_location(&loc, what, retry_after(&answer.headers)).await;
+                return self
+                    .poll_location(&loc, what, retry_after(&answer.headers))
+                    .await;
             }
         }
         // a PUT that came back 200/201 while still provisioning: poll the resource
@@ -174,7 +196,12 @@ impl Arm {
         Ok(body)
     }
 
-    async fn poll_status(&self, url: &str, what: &str, first_wait: Option<Duration>) -> Result<(), Failure> {
+    async fn poll_status(
+        &self,
+        url: &str,
+        what: &str,
+        first_wait: Option<Duration>,
+    ) -> Result<(), Failure> {
         let deadline = tokio::time::Instant::now() + LRO_TIMEOUT;
         let mut wait = first_wait.unwrap_or(DEFAULT_POLL);
         loop {
@@ -182,7 +209,10 @@ impl Arm {
             let answer = self.send(reqwest::Method::GET, url, None, what).await?;
             check(&answer, what)?;
             let status = answer.json(what)?;
-            let state = status.get("status").and_then(Json::as_str).unwrap_or("InProgress");
+            let state = status
+                .get("status")
+                .and_then(Json::as_str)
+                .unwrap_or("InProgress");
             tracing::debug!(status = state, "long-running operation on {what}");
             match state.to_ascii_lowercase().as_str() {
                 "succeeded" => return Ok(()),
@@ -205,7 +235,12 @@ impl Arm {
         }
     }
 
-    async fn poll_location(&self, url: &str, what: &str, first_wait: Option<Duration>) -> Result<Json, Failure> {
+    async fn poll_location(
+        &self,
+        url: &str,
+        what: &str,
+        first_wait: Option<Duration>,
+    ) -> Result<Json, Failure> {
         let deadline = tokio::time::Instant::now() + LRO_TIMEOUT;
         let mut wait = first_wait.unwrap_or(DEFAULT_POLL);
         loop {
@@ -216,7 +251,9 @@ impl Arm {
                 return answer.json(what);
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(Failure::timeout(format!("the operation on {what} did not finish in time")));
+                return Err(Failure::timeout(format!(
+                    "the operation on {what} did not finish in time"
+                )));
             }
             wait = retry_after(&answer.headers).unwrap_or(DEFAULT_POLL);
         }
@@ -232,20 +269,36 @@ impl Arm {
                 Some(s) if !is_terminal(&s) => {}
                 Some(s) if s.eq_ignore_ascii_case("succeeded") => return Ok(body),
                 Some(s) => {
-                    return Err(Failure::new(ErrorKind::Unavailable, format!("{what} ended in provisioning state {s}"))
-                        .with_detail("resource_id", what.to_string()))
+                    return Err(Failure::new(
+                        ErrorKind::Unavailable,
+                        format!("{what} ended in provisioning state {s}"),
+                    )
+                    .with_detail("resource_id", what.to_string()))
                 }
                 None => return Ok(body),
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(Failure::timeout(format!("{what} did not finish provisioning in time")));
+                return Err(Failure::timeout(format!(
+                    "{what} did not finish provisioning in time"
+                )));
             }
-            tokio::time::sleep(retry_after(&answer.headers).unwrap_or(DEFAULT_POLL).min(MAX_WAIT)).await;
+            tokio::time::sleep(
+                retry_after(&answer.headers)
+                    .unwrap_or(DEFAULT_POLL)
+                    .min(MAX_WAIT),
+            )
+            .await;
         }
     }
 
     /// Sends one request with the bearer token, retrying throttling and server errors.
-    pub async fn send(&self, method: reqwest::Method, url: &str, body: Option<&Json>, what: &str) -> Result<Answer, Failure> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Json>,
+        what: &str,
+    ) -> Result<Answer, Failure> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -268,17 +321,30 @@ impl Arm {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
                     let text = resp.text().await.unwrap_or_default();
-                    let answer = Answer { status, headers, body: text };
+                    let answer = Answer {
+                        status,
+                        headers,
+                        body: text,
+                    };
                     if !is_retryable(status) || attempt >= ATTEMPTS {
                         return Ok(answer);
                     }
                     let wait = retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt));
-                    tracing::debug!(status, attempt, wait_ms = wait.as_millis() as u64, "Resource Manager asked us to retry {what}");
+                    tracing::debug!(
+                        status,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "Resource Manager asked us to retry {what}"
+                    );
                     wait
                 }
                 Err(e) => {
-                    if attempt >= ATTEMPTS || !(e.is_connect() || e.is_timeout() || e.is_request()) {
-                        return Err(crate::http::send_failure(&format!("Resource Manager request for {what}"), &e));
+                    if attempt >= ATTEMPTS || !(e.is_connect() || e.is_timeout() || e.is_request())
+                    {
+                        return Err(crate::http::send_failure(
+                            &format!("Resource Manager request for {what}"),
+                            &e,
+                        ));
                     }
                     backoff(attempt)
                 }
@@ -298,12 +364,20 @@ fn backoff(attempt: u32) -> Duration {
 
 /// `Retry-After` as seconds (the form ARM uses) or an HTTP date.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get("retry-after")?.to_str().ok()?.trim().to_string();
+    let v = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .to_string();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let when = time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc2822).ok()?;
-    let secs = (when - time::OffsetDateTime::now_utc()).whole_seconds().max(0) as u64;
+    let when =
+        time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc2822).ok()?;
+    let secs = (when - time::OffsetDateTime::now_utc())
+        .whole_seconds()
+        .max(0) as u64;
     Some(Duration::from_secs(secs))
 }
 
@@ -314,14 +388,25 @@ fn provisioning_state(body: &Json) -> Option<String> {
 }
 
 fn is_terminal(state: &str) -> bool {
-    matches!(state.to_ascii_lowercase().as_str(), "succeeded" | "failed" | "canceled" | "cancelled")
+    matches!(
+        state.to_ascii_lowercase().as_str(),
+        "succeeded" | "failed" | "canceled" | "cancelled"
+    )
 }
 
 /// `(code, message)` from an ARM error body, or from an operation status body.
 fn error_parts(body: &Json) -> (String, String) {
     let error = body.get("error").unwrap_or(body);
-    let code = error.get("code").and_then(Json::as_str).unwrap_or("").to_string();
-    let message = error.get("message").and_then(Json::as_str).unwrap_or("").to_string();
+    let code = error
+        .get("code")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string();
+    let message = error
+        .get("message")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string();
     (code, message)
 }
 
@@ -347,7 +432,11 @@ pub fn check(answer: &Answer, what: &str) -> Result<(), Failure> {
     } else {
         message
     };
-    let code_shown = if code.is_empty() { answer.status.to_string() } else { code.clone() };
+    let code_shown = if code.is_empty() {
+        answer.status.to_string()
+    } else {
+        code.clone()
+    };
     let (kind, hint) = match (answer.status, code.as_str()) {
         (404, "SubscriptionNotFound") | (404, "InvalidSubscriptionId") => (
             ErrorKind::NotFound,
@@ -374,18 +463,27 @@ pub fn check(answer: &Answer, what: &str) -> Result<(), Failure> {
         (429, _) => (ErrorKind::Unavailable, "Azure kept throttling the requests; wait a few minutes and run again".to_string()),
         _ => (ErrorKind::Unavailable, "Azure answered with a server error; run again later (nothing was changed by the failed request)".to_string()),
     };
-    Err(Failure::new(kind, format!("{what}: {code_shown}: {message}"))
-        .with_hint(hint)
-        .with_detail("resource_id", what.to_string())
-        .with_detail("status", answer.status as rhai::INT)
-        .with_detail("code", code))
+    Err(
+        Failure::new(kind, format!("{what}: {code_shown}: {message}"))
+            .with_hint(hint)
+            .with_detail("resource_id", what.to_string())
+            .with_detail("status", answer.status as rhai::INT)
+            .with_detail("code", code),
+    )
 }
 
 /// "needs a role that allows <action> on <scope>", from ARM's AuthorizationFailed message.
 fn forbidden_hint(message: &str, what: &str) -> String {
     let quoted: Vec<&str> = message.split('\'').skip(1).step_by(2).collect();
-    let action = quoted.iter().find(|q| q.contains('/') && !q.starts_with('/')).copied();
-    let scope = quoted.iter().find(|q| q.starts_with('/')).copied().unwrap_or(what);
+    let action = quoted
+        .iter()
+        .find(|q| q.contains('/') && !q.starts_with('/'))
+        .copied();
+    let scope = quoted
+        .iter()
+        .find(|q| q.starts_with('/'))
+        .copied()
+        .unwrap_or(what);
     match action {
         Some(action) if action.starts_with("Microsoft.Authorization/roleAssignments/write") => format!(
             "needs a role that may assign roles (Owner, User Access Administrator or Role Based Access Control Administrator) on scope {scope}"

@@ -35,18 +35,23 @@ fn service(az: &Azure, account: &str) -> Result<BlobServiceClient, Failure> {
         },
         ..BlobServiceClientOptions::default()
     };
-    let url = azure_core::http::Url::parse(&url).map_err(|e| Failure::config(format!("blob endpoint {url}: {e}")))?;
-    BlobServiceClient::new(url, Some(az.credential.clone() as Arc<dyn azure_core::credentials::TokenCredential>), Some(options))
-        .map_err(|e| Failure::config(format!("cannot set up the Blob client for {account}: {e}")))
+    let url = azure_core::http::Url::parse(&url)
+        .map_err(|e| Failure::config(format!("blob endpoint {url}: {e}")))?;
+    BlobServiceClient::new(
+        url,
+        Some(az.credential.clone() as Arc<dyn azure_core::credentials::TokenCredential>),
+        Some(options),
+    )
+    .map_err(|e| Failure::config(format!("cannot set up the Blob client for {account}: {e}")))
 }
 
 /// A Blob error as a failure: kind from the status, the service's error code, and
 /// what the code means for this design.
 fn blob_failure(what: &str, e: &azure_core::Error) -> Failure {
     let (status, code) = match e.kind() {
-        azure_core::error::ErrorKind::HttpResponse { status, error_code, .. } => {
-            (Some(*status), error_code.clone().unwrap_or_default())
-        }
+        azure_core::error::ErrorKind::HttpResponse {
+            status, error_code, ..
+        } => (Some(*status), error_code.clone().unwrap_or_default()),
         _ => (None, String::new()),
     };
     let first = crate::secret::redact(&error_chain(e));
@@ -72,9 +77,19 @@ fn blob_failure(what: &str, e: &azure_core::Error) -> Failure {
         ),
         (None, _) => (ErrorKind::Unavailable, "check the network path to the storage account".to_string()),
     };
-    let mut f = Failure::new(kind, format!("{what}: {}{first}", if code.is_empty() { String::new() } else { format!("{code}: ") }))
-        .with_hint(hint)
-        .with_detail("code", code);
+    let mut f = Failure::new(
+        kind,
+        format!(
+            "{what}: {}{first}",
+            if code.is_empty() {
+                String::new()
+            } else {
+                format!("{code}: ")
+            }
+        ),
+    )
+    .with_hint(hint)
+    .with_detail("code", code);
     if let Some(s) = status {
         f = f.with_detail("status", u16::from(s) as rhai::INT);
     }
@@ -97,14 +112,21 @@ fn error_chain(e: &azure_core::Error) -> String {
 }
 
 /// Blobs under `prefix` (e.g. `events/`): name, size, last modified.
-pub async fn list(az: &Azure, account: &str, container: &str, prefix: &str) -> Result<Vec<Json>, Failure> {
+pub async fn list(
+    az: &Azure,
+    account: &str,
+    container: &str,
+    prefix: &str,
+) -> Result<Vec<Json>, Failure> {
     let what = format!("listing {account}/{container}/{prefix}*");
     let client = service(az, account)?.blob_container_client(container);
     let options = BlobContainerClientListBlobsOptions {
         prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
         ..Default::default()
     };
-    let mut pager = client.list_blobs(Some(options)).map_err(|e| blob_failure(&what, &e))?;
+    let mut pager = client
+        .list_blobs(Some(options))
+        .map_err(|e| blob_failure(&what, &e))?;
     let mut out = Vec::new();
     while let Some(item) = pager.next().await {
         let item = item.map_err(|e| blob_failure(&what, &e))?;
@@ -119,7 +141,13 @@ pub async fn list(az: &Azure, account: &str, container: &str, prefix: &str) -> R
 }
 
 /// Uploads `text` as a block blob (a change: planned in a dry run).
-pub async fn put(az: &Azure, account: &str, container: &str, name: &str, text: &str) -> Result<Json, Failure> {
+pub async fn put(
+    az: &Azure,
+    account: &str,
+    container: &str,
+    name: &str,
+    text: &str,
+) -> Result<Json, Failure> {
     let what = format!("{account}/{container}/{name}");
     let client = service(az, account)?.blob_client(container, name);
     let bytes = text.as_bytes().to_vec();
@@ -139,11 +167,23 @@ pub async fn put(az: &Azure, account: &str, container: &str, name: &str, text: &
 }
 
 /// Downloads a blob as text.
-pub async fn get(az: &Azure, account: &str, container: &str, name: &str) -> Result<String, Failure> {
+pub async fn get(
+    az: &Azure,
+    account: &str,
+    container: &str,
+    name: &str,
+) -> Result<String, Failure> {
     let what = format!("downloading {account}/{container}/{name}");
     let client = service(az, account)?.blob_client(container, name);
-    let result = client.download(None).await.map_err(|e| blob_failure(&what, &e))?;
-    let bytes = result.body.collect().await.map_err(|e| blob_failure(&what, &e))?;
+    let result = client
+        .download(None)
+        .await
+        .map_err(|e| blob_failure(&what, &e))?;
+    let bytes = result
+        .body
+        .collect()
+        .await
+        .map_err(|e| blob_failure(&what, &e))?;
     Ok(String::from_utf8_lossy(&bytes).to_string())
 }
 
@@ -158,10 +198,16 @@ pub struct DelegationKey {
     pub value: Vec<u8>,
 }
 
-pub async fn delegation_key(az: &Azure, account: &str, minutes: i64) -> Result<DelegationKey, Failure> {
+pub async fn delegation_key(
+    az: &Azure,
+    account: &str,
+    minutes: i64,
+) -> Result<DelegationKey, Failure> {
     let what = format!("getting a user delegation key from {account}");
     let client = service(az, account)?;
-    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(time::OffsetDateTime::now_utc());
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::now_utc());
     let start = now - time::Duration::minutes(5);
     let expiry = now + time::Duration::minutes(minutes.max(1));
     let key_info = azure_storage_blob::models::KeyInfo {
@@ -234,7 +280,11 @@ pub fn string_to_sign(fields: &SasFields, key: &DelegationKey) -> String {
         "b", // signedResource: blob
         "",  // signedSnapshotTime
         "",  // signedEncryptionScope
-        "", "", "", "", "", // rscc, rscd, rsce, rscl, rsct
+        "",
+        "",
+        "",
+        "",
+        "", // rscc, rscd, rsce, rscl, rsct
     ]
     .join("\n")
 }
@@ -249,7 +299,14 @@ pub struct SasFields {
 
 /// A user delegation SAS URL for one blob, valid `minutes`, with `permissions`
 /// (`r`, `cw`, `rcw`…). The URL is a bearer credential, so it is a Secret.
-pub async fn user_delegation_sas(az: &Azure, account: &str, container: &str, blob: &str, permissions: &str, minutes: i64) -> Result<Secret, Failure> {
+pub async fn user_delegation_sas(
+    az: &Azure,
+    account: &str,
+    container: &str,
+    blob: &str,
+    permissions: &str,
+    minutes: i64,
+) -> Result<Secret, Failure> {
     if permissions.is_empty() || !permissions.chars().all(|c| "racwdxyltmeopi".contains(c)) {
         return Err(Failure::invalid(format!("user_delegation_sas: `{permissions}` is not a SAS permission string (e.g. \"r\", \"cw\")")));
     }
@@ -282,7 +339,10 @@ pub async fn user_delegation_sas(az: &Azure, account: &str, container: &str, blo
     .collect::<Vec<_>>()
     .join("&");
     let blob_path = blob.split('/').map(encode).collect::<Vec<_>>().join("/");
-    Ok(Secret::new(format!("{}{container}/{blob_path}?{query}", az.endpoints.blob_url(account))))
+    Ok(Secret::new(format!(
+        "{}{container}/{blob_path}?{query}",
+        az.endpoints.blob_url(account)
+    )))
 }
 
 /// base64(HMAC-SHA256(key, text))
@@ -295,7 +355,9 @@ pub fn sign(key: &[u8], text: &str) -> String {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -65,7 +65,8 @@ impl Credential {
                 client_id,
                 token_file,
             } => {
-                if tenant_id.is_empty() || client_id.is_empty() || token_file.as_os_str().is_empty() {
+                if tenant_id.is_empty() || client_id.is_empty() || token_file.as_os_str().is_empty()
+                {
                     return Err(Failure::config(
                         "workload identity needs a tenant id, a client id and a token file",
                     )
@@ -93,7 +94,9 @@ impl Credential {
             }
             AzureCredentialSource::ManagedIdentity { client_id } => {
                 let options = azure_identity::ManagedIdentityCredentialOptions {
-                    user_assigned_id: client_id.clone().map(azure_identity::UserAssignedId::ClientId),
+                    user_assigned_id: client_id
+                        .clone()
+                        .map(azure_identity::UserAssignedId::ClientId),
                     client_options: client_options()?,
                 };
                 (
@@ -109,12 +112,17 @@ impl Credential {
                 client_id,
                 secret_env,
             } => {
-                let value = std::env::var(&secret_env).ok().filter(|v| !v.is_empty()).ok_or_else(|| {
-                    Failure::config(format!(
-                        "azure.credential.secret_env names {secret_env}, which is not set"
-                    ))
-                    .with_hint(format!("export {secret_env}=… before running (the value is never printed)"))
-                })?;
+                let value = std::env::var(&secret_env)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| {
+                        Failure::config(format!(
+                            "azure.credential.secret_env names {secret_env}, which is not set"
+                        ))
+                        .with_hint(format!(
+                            "export {secret_env}=… before running (the value is never printed)"
+                        ))
+                    })?;
                 let secret = Secret::new(value);
                 let options = azure_identity::ClientSecretCredentialOptions {
                     client_options: client_options()?,
@@ -199,5 +207,6 @@ pub fn claims(token: &Secret) -> Result<serde_json::Value, Failure> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|_| Failure::invalid("the Azure access token is not a JWT"))?;
-    serde_json::from_slice(&bytes).map_err(|_| Failure::invalid("the Azure access token's claims are not JSON"))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| Failure::invalid("the Azure access token's claims are not JSON"))
 }

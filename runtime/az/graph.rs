@@ -25,7 +25,11 @@ pub fn redirect_uri(public_url: &str) -> String {
 }
 
 /// Reads the app registration by client (application) id and checks it.
-pub async fn app_registration(az: &Azure, client_id: &str, public_url: &str) -> Result<Json, Failure> {
+pub async fn app_registration(
+    az: &Azure,
+    client_id: &str,
+    public_url: &str,
+) -> Result<Json, Failure> {
     let url = format!(
         "{}/v1.0/applications?$filter=appId%20eq%20'{}'&$select=id,appId,displayName,signInAudience,web,optionalClaims",
         az.endpoints.graph,
@@ -39,11 +43,16 @@ pub async fn app_registration(az: &Azure, client_id: &str, public_url: &str) -> 
         .bearer_auth(token.reveal())
         .send()
         .await
-        .map_err(|e| crate::http::send_failure(&format!("Microsoft Graph request for {what}"), &e))?;
+        .map_err(|e| {
+            crate::http::send_failure(&format!("Microsoft Graph request for {what}"), &e)
+        })?;
     let status = resp.status().as_u16();
     let body = resp.text().await.unwrap_or_default();
     let parsed: Json = serde_json::from_str(&body).map_err(|_| {
-        Failure::new(ErrorKind::Unavailable, format!("malformed response from Microsoft Graph for {what}"))
+        Failure::new(
+            ErrorKind::Unavailable,
+            format!("malformed response from Microsoft Graph for {what}"),
+        )
     })?;
     if status >= 400 {
         let code = text(&parsed, "/error/code");
@@ -56,7 +65,12 @@ pub async fn app_registration(az: &Azure, client_id: &str, public_url: &str) -> 
         return Err(Failure::new(kind, format!("{what}: {code}: {message}")).with_hint(hint));
     }
     let redirect = redirect_uri(public_url);
-    let Some(app) = parsed.get("value").and_then(Json::as_array).and_then(|v| v.first()).cloned() else {
+    let Some(app) = parsed
+        .get("value")
+        .and_then(Json::as_array)
+        .and_then(|v| v.first())
+        .cloned()
+    else {
         return Ok(json!({
             "found": false, "ok": false, "app_id": client_id, "expected_redirect_uri": redirect,
             "findings": [{
@@ -70,7 +84,11 @@ pub async fn app_registration(az: &Azure, client_id: &str, public_url: &str) -> 
     let uris: Vec<String> = app
         .pointer("/web/redirectUris")
         .and_then(Json::as_array)
-        .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let email = app
         .pointer("/optionalClaims/idToken")

@@ -37,14 +37,31 @@ pub async fn identity(az: &Azure, group: &str, name: &str) -> Result<Json, Failu
 
 pub async fn ensure_identity(az: &Azure, group: &str, name: &str) -> Result<Json, Failure> {
     let id = az.resource_id(group, IDENTITY_TYPE, name).await?;
-    let current = az.arm.find(&id, IDENTITY_API).await?.map(|i| identity_view(&i));
-    let location = if current.is_none() { az.location()? } else { String::new() };
+    let current = az
+        .arm
+        .find(&id, IDENTITY_API)
+        .await?
+        .map(|i| identity_view(&i));
+    let location = if current.is_none() {
+        az.location()?
+    } else {
+        String::new()
+    };
     let body = json!({"location": location});
     let change = Change::new("create managed identity", &id).detail(format!("location {location}"));
     let mut out = az
-        .ensure(&format!("managed identity {name}"), &id, current, change, async {
-            az.arm.put(&id, IDENTITY_API, &body).await.map(|i| identity_view(&i))
-        })
+        .ensure(
+            &format!("managed identity {name}"),
+            &id,
+            current,
+            change,
+            async {
+                az.arm
+                    .put(&id, IDENTITY_API, &body)
+                    .await
+                    .map(|i| identity_view(&i))
+            },
+        )
         .await?;
     // scripts want the ids at the top level, as `identity()` gives them
     if let Some(resource) = out.get("resource").cloned() {
@@ -65,9 +82,16 @@ fn credential_view(f: &Json) -> Json {
     })
 }
 
-pub async fn federated_credentials(az: &Azure, group: &str, identity: &str) -> Result<Vec<Json>, Failure> {
+pub async fn federated_credentials(
+    az: &Azure,
+    group: &str,
+    identity: &str,
+) -> Result<Vec<Json>, Failure> {
     let id = az.resource_id(group, IDENTITY_TYPE, identity).await?;
-    let items = az.arm.list(&format!("{id}/federatedIdentityCredentials"), IDENTITY_API).await?;
+    let items = az
+        .arm
+        .list(&format!("{id}/federatedIdentityCredentials"), IDENTITY_API)
+        .await?;
     Ok(items.iter().map(credential_view).collect())
 }
 
@@ -91,7 +115,8 @@ pub fn compare(existing: &[Json], name: &str, issuer: &str, subject: &str) -> Co
             .and_then(Json::as_array)
             .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(AUDIENCE)))
     };
-    let same_issuer = |c: &Json| text(c, "/issuer").trim_end_matches('/') == issuer.trim_end_matches('/');
+    let same_issuer =
+        |c: &Json| text(c, "/issuer").trim_end_matches('/') == issuer.trim_end_matches('/');
     if let Some(c) = existing
         .iter()
         .find(|c| same_issuer(c) && text(c, "/subject") == subject && has_audience(c))
@@ -101,7 +126,11 @@ pub fn compare(existing: &[Json], name: &str, issuer: &str, subject: &str) -> Co
     let closest = existing
         .iter()
         .find(|c| text(c, "/name") == name)
-        .or_else(|| existing.iter().find(|c| same_issuer(c) || text(c, "/subject") == subject))
+        .or_else(|| {
+            existing
+                .iter()
+                .find(|c| same_issuer(c) || text(c, "/subject") == subject)
+        })
         .or(existing.first());
     match closest {
         Some(c) => Comparison::Mismatch(c.clone()),
@@ -112,14 +141,25 @@ pub fn compare(existing: &[Json], name: &str, issuer: &str, subject: &str) -> Co
 fn mismatch_failure(identity: &str, found: &Json, issuer: &str, subject: &str) -> Failure {
     let mut diffs = Vec::new();
     if text(found, "/issuer").trim_end_matches('/') != issuer.trim_end_matches('/') {
-        diffs.push(format!("issuer is `{}`, expected `{issuer}`", text(found, "/issuer")));
+        diffs.push(format!(
+            "issuer is `{}`, expected `{issuer}`",
+            text(found, "/issuer")
+        ));
     }
     if text(found, "/subject") != subject {
-        diffs.push(format!("subject is `{}`, expected `{subject}`", text(found, "/subject")));
+        diffs.push(format!(
+            "subject is `{}`, expected `{subject}`",
+            text(found, "/subject")
+        ));
     }
     let audiences = found.get("audiences").cloned().unwrap_or(json!([]));
-    if !audiences.as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(AUDIENCE))) {
-        diffs.push(format!("audiences are {audiences}, expected [\"{AUDIENCE}\"]"));
+    if !audiences
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(AUDIENCE)))
+    {
+        diffs.push(format!(
+            "audiences are {audiences}, expected [\"{AUDIENCE}\"]"
+        ));
     }
     let name = text(found, "/name");
     Failure::new(
@@ -136,7 +176,13 @@ fn mismatch_failure(identity: &str, found: &Json, issuer: &str, subject: &str) -
 }
 
 /// Checks the wiring without changing anything: `#{ok, evidence, found, expected…}`.
-pub async fn check_federated_credential(az: &Azure, group: &str, identity: &str, issuer: &str, subject: &str) -> Result<Json, Failure> {
+pub async fn check_federated_credential(
+    az: &Azure,
+    group: &str,
+    identity: &str,
+    issuer: &str,
+    subject: &str,
+) -> Result<Json, Failure> {
     let existing = federated_credentials(az, group, identity).await?;
     Ok(match compare(&existing, "", issuer, subject) {
         Comparison::Matches(c) => json!({"ok": true, "name": text(&c, "/name"),
@@ -155,19 +201,33 @@ pub async fn check_federated_credential(az: &Azure, group: &str, identity: &str,
 }
 
 /// Ensures a federated credential named `name` with this issuer and subject.
-pub async fn ensure_federated_credential(az: &Azure, group: &str, identity: &str, name: &str, issuer: &str, subject: &str) -> Result<Json, Failure> {
+pub async fn ensure_federated_credential(
+    az: &Azure,
+    group: &str,
+    identity: &str,
+    name: &str,
+    issuer: &str,
+    subject: &str,
+) -> Result<Json, Failure> {
     if issuer.is_empty() {
         return Err(Failure::invalid("the OIDC issuer URL is empty: the AKS cluster's OIDC issuer is not enabled")
             .with_hint("az aks update -g <resource group> -n <cluster> --enable-oidc-issuer --enable-workload-identity"));
     }
     let existing = federated_credentials(az, group, identity).await?;
     let what = format!("federated credential {name} on {identity}");
-    let body = json!({"properties": {"issuer": issuer, "subject": subject, "audiences": [AUDIENCE]}});
-    let id = format!("{}/federatedIdentityCredentials/{name}", az.resource_id(group, IDENTITY_TYPE, identity).await?);
+    let body =
+        json!({"properties": {"issuer": issuer, "subject": subject, "audiences": [AUDIENCE]}});
+    let id = format!(
+        "{}/federatedIdentityCredentials/{name}",
+        az.resource_id(group, IDENTITY_TYPE, identity).await?
+    );
     let (action, current) = match compare(&existing, name, issuer, subject) {
         Comparison::Matches(c) => {
-            az.run.kept(&what, &format!("issuer {issuer}, subject {subject}"));
-            return Ok(json!({"outcome": "kept", "name": text(&c, "/name"), "issuer": issuer, "subject": subject}));
+            az.run
+                .kept(&what, &format!("issuer {issuer}, subject {subject}"));
+            return Ok(
+                json!({"outcome": "kept", "name": text(&c, "/name"), "issuer": issuer, "subject": subject}),
+            );
         }
         Comparison::Mismatch(c) => {
             if !az.may_create() {
@@ -188,13 +248,25 @@ pub async fn ensure_federated_credential(az: &Azure, group: &str, identity: &str
         }
     };
     let detail = match &current {
-        Some(c) => format!("issuer {} → {issuer}\nsubject {} → {subject}", text(c, "/issuer"), text(c, "/subject")),
+        Some(c) => format!(
+            "issuer {} → {issuer}\nsubject {} → {subject}",
+            text(c, "/issuer"),
+            text(c, "/subject")
+        ),
         None => format!("issuer {issuer}, subject {subject}, audience {AUDIENCE}"),
     };
     let applied = az
         .run
-        .change(Change::new(action, &id).detail(detail), async { az.arm.put(&id, IDENTITY_API, &body).await })
+        .change(Change::new(action, &id).detail(detail), async {
+            az.arm.put(&id, IDENTITY_API, &body).await
+        })
         .await?;
-    let verb = if current.is_some() { "updated" } else { "created" };
-    Ok(json!({"outcome": applied.outcome(verb), "name": name, "issuer": issuer, "subject": subject}))
+    let verb = if current.is_some() {
+        "updated"
+    } else {
+        "created"
+    };
+    Ok(
+        json!({"outcome": applied.outcome(verb), "name": name, "issuer": issuer, "subject": subject}),
+    )
 }

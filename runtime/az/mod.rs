@@ -107,8 +107,17 @@ pub fn module(run: &Arc<RunContext>) -> Module {
 
     // ---- resource group -------------------------------------------------------------
     let a = az.clone();
-    m.fun("resource_group", "A resource group: #{id, name, location, provisioning_state}; not_found when missing.",
-        &["name"], move |name: &str| { let n = name.to_string(); a.map("az: resource group", |az| async move { subscription::resource_group(&az, &n).await }) });
+    m.fun(
+        "resource_group",
+        "A resource group: #{id, name, location, provisioning_state}; not_found when missing.",
+        &["name"],
+        move |name: &str| {
+            let n = name.to_string();
+            a.map("az: resource group", |az| async move {
+                subscription::resource_group(&az, &n).await
+            })
+        },
+    );
     let a = az.clone();
     m.fun("ensure_resource_group", "Keeps an existing resource group or creates it in azure.location (only with --create-missing); #{outcome}.",
         &["name"], move |name: &str| { let n = name.to_string(); a.map("az: resource group", |az| async move { subscription::ensure_resource_group(&az, &n).await }) });
@@ -130,11 +139,17 @@ pub fn module(run: &Arc<RunContext>) -> Module {
 
     // ---- ACR ------------------------------------------------------------------------
     let a = az.clone();
-    m.fun("acr", "A container registry: #{id, login_server, sku, admin_user_enabled, findings}.",
-        &["resource_group", "name"], move |rg: &str, name: &str| {
+    m.fun(
+        "acr",
+        "A container registry: #{id, login_server, sku, admin_user_enabled, findings}.",
+        &["resource_group", "name"],
+        move |rg: &str, name: &str| {
             let (rg, n) = (rg.to_string(), name.to_string());
-            a.map("az: container registry", |az| async move { acr::acr(&az, &rg, &n).await })
-        });
+            a.map("az: container registry", |az| async move {
+                acr::acr(&az, &rg, &n).await
+            })
+        },
+    );
     let a = az.clone();
     m.fun("acr_attached", "Whether the AKS kubelet identity holds AcrPull on the registry: #{attached, evidence, fix, kubelet_object_id, acr_id}.",
         &["resource_group", "aks", "acr"], move |rg: &str, aks_name: &str, acr_name: &str| {
@@ -154,11 +169,17 @@ pub fn module(run: &Arc<RunContext>) -> Module {
             a.map("az: ACR login", |az| async move { acr::login(&az, &n).await })
         });
     let a = az.clone();
-    m.fun("acr_refresh_token", "An ACR refresh token for the registry (a Secret), from the registry's /oauth2/exchange.",
-        &["acr"], move |name: &str| -> ScriptResult<Secret> {
+    m.fun(
+        "acr_refresh_token",
+        "An ACR refresh token for the registry (a Secret), from the registry's /oauth2/exchange.",
+        &["acr"],
+        move |name: &str| -> ScriptResult<Secret> {
             let n = name.to_string();
-            Ok(a.call("az: ACR token", |az| async move { acr::refresh_token(&az, &n).await })?)
-        });
+            Ok(a.call("az: ACR token", |az| async move {
+                acr::refresh_token(&az, &n).await
+            })?)
+        },
+    );
 
     // ---- storage --------------------------------------------------------------------
     let a = az.clone();
@@ -168,25 +189,43 @@ pub fn module(run: &Arc<RunContext>) -> Module {
             a.map("az: storage account", |az| async move { storage::account(&az, &rg, &n).await })
         });
     let a = az.clone();
-    m.fun("container", "A blob container, read through Resource Manager: #{id, name, public_access}.",
-        &["resource_group", "account", "name"], move |rg: &str, account: &str, name: &str| {
+    m.fun(
+        "container",
+        "A blob container, read through Resource Manager: #{id, name, public_access}.",
+        &["resource_group", "account", "name"],
+        move |rg: &str, account: &str, name: &str| {
             let (rg, acc, n) = (rg.to_string(), account.to_string(), name.to_string());
-            a.map("az: blob container", |az| async move { storage::container(&az, &rg, &acc, &n).await })
-        });
+            a.map("az: blob container", |az| async move {
+                storage::container(&az, &rg, &acc, &n).await
+            })
+        },
+    );
     let a = az.clone();
-    m.fun("ensure_container", "Keeps or creates (with --create-missing) a private blob container; #{outcome}.",
-        &["resource_group", "account", "name"], move |rg: &str, account: &str, name: &str| {
+    m.fun(
+        "ensure_container",
+        "Keeps or creates (with --create-missing) a private blob container; #{outcome}.",
+        &["resource_group", "account", "name"],
+        move |rg: &str, account: &str, name: &str| {
             let (rg, acc, n) = (rg.to_string(), account.to_string(), name.to_string());
-            a.map("az: blob container", |az| async move { storage::ensure_container(&az, &rg, &acc, &n).await })
-        });
+            a.map("az: blob container", |az| async move {
+                storage::ensure_container(&az, &rg, &acc, &n).await
+            })
+        },
+    );
 
     // ---- managed identity, federated credential -----------------------------------------
     let a = az.clone();
-    m.fun("identity", "A user-assigned managed identity: #{id, client_id, principal_id, tenant_id}.",
-        &["resource_group", "name"], move |rg: &str, name: &str| {
+    m.fun(
+        "identity",
+        "A user-assigned managed identity: #{id, client_id, principal_id, tenant_id}.",
+        &["resource_group", "name"],
+        move |rg: &str, name: &str| {
             let (rg, n) = (rg.to_string(), name.to_string());
-            a.map("az: managed identity", |az| async move { identity::identity(&az, &rg, &n).await })
-        });
+            a.map("az: managed identity", |az| async move {
+                identity::identity(&az, &rg, &n).await
+            })
+        },
+    );
     let a = az.clone();
     m.fun("ensure_identity", "Keeps or creates (with --create-missing) a user-assigned managed identity; #{outcome, client_id, principal_id}.",
         &["resource_group", "name"], move |rg: &str, name: &str| {
@@ -211,8 +250,12 @@ pub fn module(run: &Arc<RunContext>) -> Module {
             let (rg, id, n, i, s) = (rg.to_string(), ident.to_string(), name.to_string(), issuer.to_string(), subject.to_string());
             a.map("az: federated credential", |az| async move { identity::ensure_federated_credential(&az, &rg, &id, &n, &i, &s).await })
         });
-    m.fun("service_account_subject", "`system:serviceaccount:<namespace>:<name>`, the subject a federated credential must name.",
-        &["namespace", "service_account"], |ns: &str, sa: &str| identity::subject(ns, sa));
+    m.fun(
+        "service_account_subject",
+        "`system:serviceaccount:<namespace>:<name>`, the subject a federated credential must name.",
+        &["namespace", "service_account"],
+        |ns: &str, sa: &str| identity::subject(ns, sa),
+    );
 
     // ---- role assignments -----------------------------------------------------------
     let a = az.clone();
@@ -241,8 +284,12 @@ pub fn module(run: &Arc<RunContext>) -> Module {
             let (c, u) = (client_id.to_string(), public_url.to_string());
             a.map("az: app registration", |az| async move { graph::app_registration(&az, &c, &u).await })
         });
-    m.fun("sso_redirect_uri", "The redirect URI Langfuse's Azure AD sign-in uses for a public URL.",
-        &["public_url"], |url: &str| graph::redirect_uri(url));
+    m.fun(
+        "sso_redirect_uri",
+        "The redirect URI Langfuse's Azure AD sign-in uses for a public URL.",
+        &["public_url"],
+        |url: &str| graph::redirect_uri(url),
+    );
 
     // ---- Blob -----------------------------------------------------------------------
     let a = az.clone();
@@ -252,17 +299,34 @@ pub fn module(run: &Arc<RunContext>) -> Module {
             Ok(to_array(a.call("az: list blobs", |az| async move { blob::list(&az, &acc, &c, &p).await })?))
         });
     let a = az.clone();
-    m.fun("blob_put", "Uploads TEXT as blob NAME (a change: planned in a dry run); #{outcome, size}.",
-        &["account", "container", "name", "text"], move |account: &str, container: &str, name: &str, text: &str| {
-            let (acc, c, n, t) = (account.to_string(), container.to_string(), name.to_string(), text.to_string());
-            a.map("az: upload blob", |az| async move { blob::put(&az, &acc, &c, &n, &t).await })
-        });
+    m.fun(
+        "blob_put",
+        "Uploads TEXT as blob NAME (a change: planned in a dry run); #{outcome, size}.",
+        &["account", "container", "name", "text"],
+        move |account: &str, container: &str, name: &str, text: &str| {
+            let (acc, c, n, t) = (
+                account.to_string(),
+                container.to_string(),
+                name.to_string(),
+                text.to_string(),
+            );
+            a.map("az: upload blob", |az| async move {
+                blob::put(&az, &acc, &c, &n, &t).await
+            })
+        },
+    );
     let a = az.clone();
-    m.fun("blob_get", "Downloads blob NAME as text.",
-        &["account", "container", "name"], move |account: &str, container: &str, name: &str| -> ScriptResult<String> {
+    m.fun(
+        "blob_get",
+        "Downloads blob NAME as text.",
+        &["account", "container", "name"],
+        move |account: &str, container: &str, name: &str| -> ScriptResult<String> {
             let (acc, c, n) = (account.to_string(), container.to_string(), name.to_string());
-            Ok(a.call("az: download blob", |az| async move { blob::get(&az, &acc, &c, &n).await })?)
-        });
+            Ok(a.call("az: download blob", |az| async move {
+                blob::get(&az, &acc, &c, &n).await
+            })?)
+        },
+    );
     let a = az.clone();
     m.fun("user_delegation_sas", "A presigned (user delegation SAS) URL for one blob, as a Secret: PERMISSIONS like \"r\" or \"cw\", valid MINUTES. 403 → missing Storage Blob Delegator.",
         &["account", "container", "name", "permissions", "minutes"], move |account: &str, container: &str, name: &str, permissions: &str, minutes: rhai::INT| -> ScriptResult<Secret> {

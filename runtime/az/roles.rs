@@ -20,16 +20,31 @@ pub const ROLES_API: &str = "2022-04-01";
 
 /// Built-in roles by name → role definition ID.
 pub const BUILT_IN: &[(&str, &str)] = &[
-    ("Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"),
-    ("Storage Blob Delegator", "db58b8e5-c6ad-4a2a-8342-4190687cbf4a"),
-    ("Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"),
-    ("Storage Blob Data Owner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"),
+    (
+        "Storage Blob Data Contributor",
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    ),
+    (
+        "Storage Blob Delegator",
+        "db58b8e5-c6ad-4a2a-8342-4190687cbf4a",
+    ),
+    (
+        "Storage Blob Data Reader",
+        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    ),
+    (
+        "Storage Blob Data Owner",
+        "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    ),
     ("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d"),
     ("AcrPush", "8311e382-0749-4cb8-b61a-304f252e45ec"),
     ("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
     ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),
     ("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"),
-    ("User Access Administrator", "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"),
+    (
+        "User Access Administrator",
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    ),
 ];
 
 /// The role definition GUID for a built-in role name (case-insensitive).
@@ -71,7 +86,11 @@ pub async fn definition_guid(az: &Azure, scope: &str, role: &str) -> Result<Stri
 }
 
 /// Assignments of `principal_id` that apply at `scope` (including inherited ones).
-pub async fn assignments(az: &Azure, scope: &str, principal_id: &str) -> Result<Vec<Json>, Failure> {
+pub async fn assignments(
+    az: &Azure,
+    scope: &str,
+    principal_id: &str,
+) -> Result<Vec<Json>, Failure> {
     let path = format!(
         "{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId%20eq%20'{principal_id}'"
     );
@@ -100,21 +119,34 @@ pub async fn assignments(az: &Azure, scope: &str, principal_id: &str) -> Result<
 }
 
 /// Whether `principal_id` holds `role` at `scope` (directly or inherited).
-pub async fn has_role(az: &Azure, scope: &str, principal_id: &str, role: &str) -> Result<bool, Failure> {
+pub async fn has_role(
+    az: &Azure,
+    scope: &str,
+    principal_id: &str,
+    role: &str,
+) -> Result<bool, Failure> {
     let guid = definition_guid(az, scope, role).await?;
-    Ok(assignments(az, scope, principal_id)
-        .await?
-        .iter()
-        .any(|a| text(a, "/role_definition_id").to_ascii_lowercase().ends_with(&guid)))
+    Ok(assignments(az, scope, principal_id).await?.iter().any(|a| {
+        text(a, "/role_definition_id")
+            .to_ascii_lowercase()
+            .ends_with(&guid)
+    }))
 }
 
 /// Makes sure `principal_id` holds `role` at `scope`.
-pub async fn ensure_role(az: &Azure, scope: &str, principal_id: &str, role: &str) -> Result<Json, Failure> {
+pub async fn ensure_role(
+    az: &Azure,
+    scope: &str,
+    principal_id: &str,
+    role: &str,
+) -> Result<Json, Failure> {
     let guid = definition_guid(az, scope, role).await?;
     let what = format!("role `{role}` for principal {principal_id} on {scope}");
     if has_role(az, scope, principal_id, &guid).await? {
         az.run.kept(&what, "assigned");
-        return Ok(json!({"outcome": "kept", "role": role, "scope": scope, "principal_id": principal_id}));
+        return Ok(
+            json!({"outcome": "kept", "role": role, "scope": scope, "principal_id": principal_id}),
+        );
     }
     if !az.may_create() {
         return Err(Failure::new(ErrorKind::NotFound, format!("{what} is not assigned"))
@@ -134,28 +166,50 @@ pub async fn ensure_role(az: &Azure, scope: &str, principal_id: &str, role: &str
         "principalId": principal_id,
         "principalType": "ServicePrincipal",
     }});
-    let change = Change::new("assign role", scope).detail(format!("{role} to principal {principal_id}"));
+    let change =
+        Change::new("assign role", scope).detail(format!("{role} to principal {principal_id}"));
     let applied = az
         .run
         .change(change, async {
             match az.arm.put(&id, ROLES_API, &body).await {
-                Err(f) if f.kind == ErrorKind::Conflict && f.details.get("code").is_some_and(|c| c.to_string() == "RoleAssignmentExists") => Ok(()),
+                Err(f)
+                    if f.kind == ErrorKind::Conflict
+                        && f.details
+                            .get("code")
+                            .is_some_and(|c| c.to_string() == "RoleAssignmentExists") =>
+                {
+                    Ok(())
+                }
                 Err(f) => Err(f),
                 Ok(_) => Ok(()),
             }
         })
         .await?;
-    Ok(json!({"outcome": applied.outcome("created"), "role": role, "scope": scope, "principal_id": principal_id}))
+    Ok(
+        json!({"outcome": applied.outcome("created"), "role": role, "scope": scope, "principal_id": principal_id}),
+    )
 }
 
 /// A stable GUID for an assignment of `role` to `principal` at `scope`.
 fn assignment_name(scope: &str, principal: &str, role: &str) -> String {
-    let input = format!("{}|{}|{}", scope.to_ascii_lowercase(), principal.to_ascii_lowercase(), role.to_ascii_lowercase());
+    let input = format!(
+        "{}|{}|{}",
+        scope.to_ascii_lowercase(),
+        principal.to_ascii_lowercase(),
+        role.to_ascii_lowercase()
+    );
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, input.as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&d.as_ref()[..16]);
     b[6] = (b[6] & 0x0f) | 0x50; // version 5-style
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }

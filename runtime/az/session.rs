@@ -40,7 +40,11 @@ impl Azure {
         let endpoints = Endpoints::from_config(&run.config)?;
         let credential = Arc::new(Credential::new(&env, &endpoints)?);
         let http = crate::http::client(&env, crate::http::Redirects::Keep)?;
-        let arm = Arm::new(http.clone(), &endpoints.resource_manager, credential.clone());
+        let arm = Arm::new(
+            http.clone(),
+            &endpoints.resource_manager,
+            credential.clone(),
+        );
         Ok(Azure {
             run,
             env,
@@ -54,7 +58,8 @@ impl Azure {
 
     /// Whether missing resources may be created.
     pub fn may_create(&self) -> bool {
-        self.run.settings.create_missing || self.run.config.get_bool("azure.create_missing") == Some(true)
+        self.run.settings.create_missing
+            || self.run.config.get_bool("azure.create_missing") == Some(true)
     }
 
     /// The subscription ID: `azure.subscription` as given when it is an ID, else
@@ -81,17 +86,35 @@ impl Azure {
     }
 
     pub async fn group_id(&self, group: &str) -> Result<String, Failure> {
-        Ok(format!("/subscriptions/{}/resourceGroups/{group}", self.subscription_id().await?))
+        Ok(format!(
+            "/subscriptions/{}/resourceGroups/{group}",
+            self.subscription_id().await?
+        ))
     }
 
     /// `/subscriptions/…/resourceGroups/<group>/providers/<provider_type>/<name>`
-    pub async fn resource_id(&self, group: &str, provider_type: &str, name: &str) -> Result<String, Failure> {
-        Ok(format!("{}/providers/{provider_type}/{name}", self.group_id(group).await?))
+    pub async fn resource_id(
+        &self,
+        group: &str,
+        provider_type: &str,
+        name: &str,
+    ) -> Result<String, Failure> {
+        Ok(format!(
+            "{}/providers/{provider_type}/{name}",
+            self.group_id(group).await?
+        ))
     }
 
     /// The ensure rule: `current` found → kept; missing → created through plan mode
     /// when allowed, else `not_found` saying how to allow it.
-    pub async fn ensure<F>(&self, what: &str, id: &str, current: Option<Json>, change: Change, create: F) -> Result<Json, Failure>
+    pub async fn ensure<F>(
+        &self,
+        what: &str,
+        id: &str,
+        current: Option<Json>,
+        change: Change,
+        create: F,
+    ) -> Result<Json, Failure>
     where
         F: Future<Output = Result<Json, Failure>>,
     {
@@ -105,24 +128,35 @@ impl Azure {
                 .with_detail("resource_id", id.to_string()));
         }
         match self.run.change(change, create).await? {
-            Applied::Done(created) => Ok(json!({"outcome": "created", "id": id, "resource": created})),
+            Applied::Done(created) => {
+                Ok(json!({"outcome": "created", "id": id, "resource": created}))
+            }
             Applied::Planned => Ok(json!({"outcome": "planned", "id": id})),
         }
     }
 
     /// The location for new resources: `azure.location`.
     pub fn location(&self) -> Result<String, Failure> {
-        self.run.config.require("azure.location").map(crate::config::scalar_text)
+        self.run
+            .config
+            .require("azure.location")
+            .map(crate::config::scalar_text)
     }
 }
 
 pub fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// A string field at a JSON pointer ("" when absent).
 pub fn text(v: &Json, pointer: &str) -> String {
-    v.pointer(pointer).and_then(Json::as_str).unwrap_or_default().to_string()
+    v.pointer(pointer)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string()
 }

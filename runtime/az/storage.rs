@@ -25,7 +25,10 @@ pub async fn account(az: &Azure, group: &str, name: &str) -> Result<Json, Failur
     let kind = text(&a, "/kind");
     let sku = text(&a, "/sku/name");
     // absent means allowed: that is Azure's default
-    let shared_key = a.pointer("/properties/allowSharedKeyAccess").and_then(Json::as_bool).unwrap_or(true);
+    let shared_key = a
+        .pointer("/properties/allowSharedKeyAccess")
+        .and_then(Json::as_bool)
+        .unwrap_or(true);
     let mut findings = Vec::new();
     if kind != "StorageV2" {
         findings.push(json!({"check": "kind", "problem": format!("storage account {name} is of kind {kind}, the guide requires StorageV2"),
@@ -51,8 +54,16 @@ pub async fn account(az: &Azure, group: &str, name: &str) -> Result<Json, Failur
     }))
 }
 
-async fn container_id(az: &Azure, group: &str, account: &str, container: &str) -> Result<String, Failure> {
-    Ok(format!("{}/blobServices/default/containers/{container}", account_id(az, group, account).await?))
+async fn container_id(
+    az: &Azure,
+    group: &str,
+    account: &str,
+    container: &str,
+) -> Result<String, Failure> {
+    Ok(format!(
+        "{}/blobServices/default/containers/{container}",
+        account_id(az, group, account).await?
+    ))
 }
 
 fn container_view(c: &Json) -> Json {
@@ -63,18 +74,41 @@ fn container_view(c: &Json) -> Json {
     })
 }
 
-pub async fn container(az: &Azure, group: &str, account: &str, name: &str) -> Result<Json, Failure> {
+pub async fn container(
+    az: &Azure,
+    group: &str,
+    account: &str,
+    name: &str,
+) -> Result<Json, Failure> {
     let id = container_id(az, group, account, name).await?;
     Ok(container_view(&az.arm.get(&id, STORAGE_API).await?))
 }
 
-pub async fn ensure_container(az: &Azure, group: &str, account: &str, name: &str) -> Result<Json, Failure> {
+pub async fn ensure_container(
+    az: &Azure,
+    group: &str,
+    account: &str,
+    name: &str,
+) -> Result<Json, Failure> {
     let id = container_id(az, group, account, name).await?;
-    let current = az.arm.find(&id, STORAGE_API).await?.map(|c| container_view(&c));
+    let current = az
+        .arm
+        .find(&id, STORAGE_API)
+        .await?
+        .map(|c| container_view(&c));
     let body = json!({"properties": {"publicAccess": "None"}});
     let change = Change::new("create blob container", &id).detail("private (no public access)");
-    az.ensure(&format!("blob container {account}/{name}"), &id, current, change, async {
-        az.arm.put(&id, STORAGE_API, &body).await.map(|c| container_view(&c))
-    })
+    az.ensure(
+        &format!("blob container {account}/{name}"),
+        &id,
+        current,
+        change,
+        async {
+            az.arm
+                .put(&id, STORAGE_API, &body)
+                .await
+                .map(|c| container_view(&c))
+        },
+    )
     .await
 }

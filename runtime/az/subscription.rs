@@ -44,7 +44,9 @@ pub async fn subscription(az: &Azure) -> Result<Json, Failure> {
     let s = az.arm.get(&id, SUBSCRIPTIONS_API).await?;
     let state = text(&s, "/state");
     if !state.is_empty() && state != "Enabled" {
-        az.run.reporter.warn(format!("subscription {id} is {state}: changes will fail until it is Enabled"));
+        az.run.reporter.warn(format!(
+            "subscription {id} is {state}: changes will fail until it is Enabled"
+        ));
     }
     Ok(json!({
         "id": text(&s, "/subscriptionId"),
@@ -71,13 +73,26 @@ pub async fn resource_group(az: &Azure, name: &str) -> Result<Json, Failure> {
 pub async fn ensure_resource_group(az: &Azure, name: &str) -> Result<Json, Failure> {
     let id = az.group_id(name).await?;
     let current = az.arm.find(&id, GROUPS_API).await?.map(|g| group_view(&g));
-    let location = if current.is_none() { az.location()? } else { String::new() };
+    let location = if current.is_none() {
+        az.location()?
+    } else {
+        String::new()
+    };
     let body = json!({"location": location});
     let change = Change::new("create resource group", &id).detail(format!("location {location}"));
     let out = az
-        .ensure(&format!("resource group {name}"), &id, current, change, async {
-            az.arm.put(&id, GROUPS_API, &body).await.map(|g| group_view(&g))
-        })
+        .ensure(
+            &format!("resource group {name}"),
+            &id,
+            current,
+            change,
+            async {
+                az.arm
+                    .put(&id, GROUPS_API, &body)
+                    .await
+                    .map(|g| group_view(&g))
+            },
+        )
         .await?;
     Ok(out)
 }

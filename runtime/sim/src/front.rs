@@ -23,7 +23,9 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 /// Answers the requests for one host.
-pub type Handler = Arc<dyn Fn(Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync>;
+pub type Handler = Arc<
+    dyn Fn(Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync,
+>;
 
 /// Wraps an async function as a [`Handler`].
 pub fn handler<F, Fut>(f: F) -> Handler
@@ -133,7 +135,11 @@ impl Drop for Front {
 }
 
 /// Starts serving `routes` over TLS on `127.0.0.1:port` (0 = any free port).
-pub async fn start(routes: Routes, tls: Arc<rustls::ServerConfig>, port: u16) -> std::io::Result<Front> {
+pub async fn start(
+    routes: Routes,
+    tls: Arc<rustls::ServerConfig>,
+    port: u16,
+) -> std::io::Result<Front> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     let hosts = routes.resolve_names();
@@ -141,15 +147,24 @@ pub async fn start(routes: Routes, tls: Arc<rustls::ServerConfig>, port: u16) ->
     let routes = Arc::new(routes);
     let task = tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
             let acceptor = acceptor.clone();
             let routes = routes.clone();
             tokio::spawn(async move {
-                let Ok(stream) = acceptor.accept(tcp).await else { return };
-                let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let routes = routes.clone();
-                    async move { Ok::<_, std::convert::Infallible>(dispatch(&routes, req.map(Body::new)).await) }
-                });
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service =
+                    hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let routes = routes.clone();
+                        async move {
+                            Ok::<_, std::convert::Infallible>(
+                                dispatch(&routes, req.map(Body::new)).await,
+                            )
+                        }
+                    });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
@@ -171,7 +186,9 @@ async fn dispatch(routes: &Routes, req: Request<Body>) -> Response<Body> {
         Some(h) => h(req).await,
         None => Response::builder()
             .status(StatusCode::MISDIRECTED_REQUEST)
-            .body(Body::from(format!("the rehearsal environment does not serve host `{host}`\n")))
+            .body(Body::from(format!(
+                "the rehearsal environment does not serve host `{host}`\n"
+            )))
             .unwrap_or_default(),
     }
 }

@@ -44,14 +44,23 @@ impl RehearsalCa {
     pub fn load_or_create(dir: &Path) -> Result<RehearsalCa, TlsError> {
         let cert_path = dir.join("ca.pem");
         let key_path = dir.join("ca-key.pem");
-        if let (Ok(cert_pem), Ok(key_pem)) = (std::fs::read_to_string(&cert_path), std::fs::read_to_string(&key_path)) {
+        if let (Ok(cert_pem), Ok(key_pem)) = (
+            std::fs::read_to_string(&cert_path),
+            std::fs::read_to_string(&key_path),
+        ) {
             let key = KeyPair::from_pem(&key_pem).map_err(err("reading the rehearsal CA key"))?;
-            return Ok(RehearsalCa { cert_pem, key, path: Some(cert_path) });
+            return Ok(RehearsalCa {
+                cert_pem,
+                key,
+                path: Some(cert_path),
+            });
         }
         let mut ca = RehearsalCa::generate()?;
-        std::fs::create_dir_all(dir).map_err(|e| TlsError(format!("creating {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| TlsError(format!("creating {}: {e}", dir.display())))?;
         write_private(&key_path, &ca.key.serialize_pem())?;
-        std::fs::write(&cert_path, &ca.cert_pem).map_err(|e| TlsError(format!("writing {}: {e}", cert_path.display())))?;
+        std::fs::write(&cert_path, &ca.cert_pem)
+            .map_err(|e| TlsError(format!("writing {}: {e}", cert_path.display())))?;
         ca.path = Some(cert_path);
         Ok(ca)
     }
@@ -59,16 +68,25 @@ impl RehearsalCa {
     /// A fresh CA kept in memory only (tests).
     pub fn generate() -> Result<RehearsalCa, TlsError> {
         let key = KeyPair::generate().map_err(err("generating the rehearsal CA key"))?;
-        let cert = ca_params()?.self_signed(&key).map_err(err("signing the rehearsal CA"))?;
-        Ok(RehearsalCa { cert_pem: cert.pem(), key, path: None })
+        let cert = ca_params()?
+            .self_signed(&key)
+            .map_err(err("signing the rehearsal CA"))?;
+        Ok(RehearsalCa {
+            cert_pem: cert.pem(),
+            key,
+            path: None,
+        })
     }
 
     /// A certificate and key (PEM) for `names`, signed by this CA — for another server
     /// the rehearsal's clients should trust (tests run Azurite behind one).
     pub fn issue_pem(&self, names: &[String]) -> Result<(String, String), TlsError> {
         let key = KeyPair::generate().map_err(err("generating a server key"))?;
-        let params = CertificateParams::new(names.to_vec()).map_err(err("server certificate names"))?;
-        let cert = params.signed_by(&key, &Issuer::new(ca_params()?, &self.key)).map_err(err("signing a server certificate"))?;
+        let params =
+            CertificateParams::new(names.to_vec()).map_err(err("server certificate names"))?;
+        let cert = params
+            .signed_by(&key, &Issuer::new(ca_params()?, &self.key))
+            .map_err(err("signing a server certificate"))?;
         Ok((cert.pem(), key.serialize_pem()))
     }
 
@@ -76,12 +94,21 @@ impl RehearsalCa {
     /// the rustls configuration serving it.
     pub fn server_config(&self, names: &[String]) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let leaf_key = KeyPair::generate().map_err(err("generating the listener key"))?;
-        let mut params = CertificateParams::new(names.to_vec()).map_err(err("listener certificate names"))?;
-        params.distinguished_name.push(DnType::CommonName, "lfrun rehearsal listener");
-        params.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+        let mut params =
+            CertificateParams::new(names.to_vec()).map_err(err("listener certificate names"))?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "lfrun rehearsal listener");
+        params
+            .subject_alt_names
+            .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([
+                127, 0, 0, 1,
+            ])));
         // the CA's parameters are fixed, so the issuer is rebuilt from them and its key
         let issuer = Issuer::new(ca_params()?, &self.key);
-        let leaf = params.signed_by(&leaf_key, &issuer).map_err(err("signing the listener certificate"))?;
+        let leaf = params
+            .signed_by(&leaf_key, &issuer)
+            .map_err(err("signing the listener certificate"))?;
         let chain = vec![leaf.der().clone()];
         let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der())
             .map_err(|e| TlsError(format!("listener key: {e}")))?;
@@ -101,9 +128,18 @@ impl RehearsalCa {
 fn ca_params() -> Result<CertificateParams, TlsError> {
     let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err("CA parameters"))?;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, "lfrun rehearsal CA");
-    params.distinguished_name.push(DnType::OrganizationName, "lfrun rehearsal (not trusted outside it)");
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "lfrun rehearsal CA");
+    params.distinguished_name.push(
+        DnType::OrganizationName,
+        "lfrun rehearsal (not trusted outside it)",
+    );
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     Ok(params)
 }
 
@@ -116,6 +152,9 @@ fn write_private(path: &Path, text: &str) -> Result<(), TlsError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| TlsError(format!("writing {}: {e}", path.display())))?;
-    file.write_all(text.as_bytes()).map_err(|e| TlsError(format!("writing {}: {e}", path.display())))
+    let mut file = options
+        .open(path)
+        .map_err(|e| TlsError(format!("writing {}: {e}", path.display())))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| TlsError(format!("writing {}: {e}", path.display())))
 }

@@ -25,7 +25,11 @@ impl PrivateRegistryAccess for AcrPullAccess {
         if !s.seeded || !host.ends_with(".azurecr.io") {
             return Ok(());
         }
-        let kubelets: Vec<&str> = s.clusters.values().map(|c| c.kubelet.object_id.as_str()).collect();
+        let kubelets: Vec<&str> = s
+            .clusters
+            .values()
+            .map(|c| c.kubelet.object_id.as_str())
+            .collect();
         // a registry the rehearsal does not model (a scenario's pre-pushed `lfrunacr`)
         // stands for the client's: pullable when the kubelet may pull from a modeled one
         let scopes: Vec<String> = match s.registry_by_host(host) {
@@ -33,10 +37,15 @@ impl PrivateRegistryAccess for AcrPullAccess {
             None => s.registries.values().map(|r| s.registry_id(r)).collect(),
         };
         let scope = scopes.first().cloned().unwrap_or_else(|| host.to_string());
-        if kubelets.iter().any(|k| scopes.iter().any(|sc| rbac::may_pull(s, k, sc))) {
+        if kubelets
+            .iter()
+            .any(|k| scopes.iter().any(|sc| rbac::may_pull(s, k, sc)))
+        {
             Ok(())
         } else {
-            Err(format!("the AKS kubelet identity holds no AcrPull on {scope} (ACR not attached)"))
+            Err(format!(
+                "the AKS kubelet identity holds no AcrPull on {scope} (ACR not attached)"
+            ))
         }
     }
 }
@@ -53,14 +62,25 @@ pub struct WorkloadBlobAccess {
     pub presign: Result<(), String>,
 }
 
-pub fn workload_blob_access(s: &AzureState, identity_client_id: &str, namespace: &str, service_account: &str, account: &str, container: &str) -> WorkloadBlobAccess {
+pub fn workload_blob_access(
+    s: &AzureState,
+    identity_client_id: &str,
+    namespace: &str,
+    service_account: &str,
+    account: &str,
+    container: &str,
+) -> WorkloadBlobAccess {
     let token = workload_token(s, identity_client_id, namespace, service_account);
     let (write, presign) = match (&token, s.account_by_name(account)) {
         (Err(e), _) => (Err(e.clone()), Err(e.clone())),
-        (Ok(_), None) => (Err(format!("storage account {account} does not exist")), Err(format!("storage account {account} does not exist"))),
+        (Ok(_), None) => (
+            Err(format!("storage account {account} does not exist")),
+            Err(format!("storage account {account} does not exist")),
+        ),
         (Ok(oid), Some(a)) => {
             let account_id = s.account_id(a);
-            let container_scope = format!("{account_id}/blobServices/default/containers/{container}");
+            let container_scope =
+                format!("{account_id}/blobServices/default/containers/{container}");
             let write = if rbac::may_write_blobs(s, oid, &container_scope) {
                 Ok(())
             } else {
@@ -74,11 +94,20 @@ pub fn workload_blob_access(s: &AzureState, identity_client_id: &str, namespace:
             (write, presign)
         }
     };
-    WorkloadBlobAccess { token, write, presign }
+    WorkloadBlobAccess {
+        token,
+        write,
+        presign,
+    }
 }
 
 /// Whether a pod of `namespace/service_account` gets an Entra ID token as the identity.
-pub fn workload_token(s: &AzureState, identity_client_id: &str, namespace: &str, service_account: &str) -> Result<String, String> {
+pub fn workload_token(
+    s: &AzureState,
+    identity_client_id: &str,
+    namespace: &str,
+    service_account: &str,
+) -> Result<String, String> {
     let identity = s
         .identity_by_client_id(identity_client_id)
         .ok_or_else(|| format!("AADSTS700016: Application with identifier '{identity_client_id}' was not found in the directory"))?;
@@ -90,7 +119,11 @@ pub fn workload_token(s: &AzureState, identity_client_id: &str, namespace: &str,
     }
     let subject = format!("system:serviceaccount:{namespace}:{service_account}");
     let issuer = cluster.oidc_issuer_url.trim_end_matches('/');
-    if identity.federated.iter().any(|f| f.issuer.trim_end_matches('/') == issuer && f.subject == subject && f.audiences.iter().any(|a| a == TOKEN_EXCHANGE_AUDIENCE)) {
+    if identity.federated.iter().any(|f| {
+        f.issuer.trim_end_matches('/') == issuer
+            && f.subject == subject
+            && f.audiences.iter().any(|a| a == TOKEN_EXCHANGE_AUDIENCE)
+    }) {
         Ok(identity.principal_id.clone())
     } else {
         Err(format!("AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '{}'. Assertion Subject: '{subject}'.", cluster.oidc_issuer_url))

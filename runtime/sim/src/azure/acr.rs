@@ -18,10 +18,20 @@ use super::rbac;
 use super::{token, web};
 use crate::world::SharedWorld;
 
-fn registry_error(status: StatusCode, code: &str, message: &str, host: &str, scope: Option<&str>) -> Response<Body> {
-    let mut r = web::json(status, &json!({"errors": [{"code": code, "message": message, "detail": null}]}));
+fn registry_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    host: &str,
+    scope: Option<&str>,
+) -> Response<Body> {
+    let mut r = web::json(
+        status,
+        &json!({"errors": [{"code": code, "message": message, "detail": null}]}),
+    );
     if status == StatusCode::UNAUTHORIZED {
-        let mut challenge = format!("Bearer realm=\"https://{host}/oauth2/token\",service=\"{host}\"");
+        let mut challenge =
+            format!("Bearer realm=\"https://{host}/oauth2/token\",service=\"{host}\"");
         if let Some(s) = scope {
             challenge.push_str(&format!(",scope=\"{s}\""));
         }
@@ -35,16 +45,26 @@ fn registry_error(status: StatusCode, code: &str, message: &str, host: &str, sco
 pub async fn handle(world: SharedWorld, req: Request<Body>) -> Response<Body> {
     let (parts, body) = web::body_bytes(req).await;
     let host = web::header(&parts, "host").unwrap_or_default();
-    let host = host.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let host = host
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let path = parts.uri.path().to_string();
     let method = parts.method.clone();
-    let form = if method == "POST" { web::form(&String::from_utf8_lossy(&body)) } else { web::query(&parts) };
+    let form = if method == "POST" {
+        web::form(&String::from_utf8_lossy(&body))
+    } else {
+        web::query(&parts)
+    };
     let basic_password = web::header(&parts, "authorization").and_then(|a| {
         let (scheme, rest) = a.split_once(' ')?;
         if !scheme.eq_ignore_ascii_case("basic") {
             return None;
         }
-        let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()?;
         let text = String::from_utf8(decoded).ok()?;
         Some(text.split_once(':')?.1.to_string())
     });
@@ -100,11 +120,27 @@ pub async fn handle(world: SharedWorld, req: Request<Body>) -> Response<Body> {
     })
 }
 
-fn v2(w: &mut crate::world::World, host: &str, method: &axum::http::Method, rest: &str, may_push: bool, body: &[u8], parts: &axum::http::request::Parts) -> Response<Body> {
+fn v2(
+    w: &mut crate::world::World,
+    host: &str,
+    method: &axum::http::Method,
+    rest: &str,
+    may_push: bool,
+    body: &[u8],
+    parts: &axum::http::request::Parts,
+) -> Response<Body> {
     if rest.is_empty() {
         return web::json(StatusCode::OK, &json!({}));
     }
-    let denied = || registry_error(StatusCode::UNAUTHORIZED, "DENIED", "requested access to the resource is denied (needs AcrPush)", host, None);
+    let denied = || {
+        registry_error(
+            StatusCode::UNAUTHORIZED,
+            "DENIED",
+            "requested access to the resource is denied (needs AcrPush)",
+            host,
+            None,
+        )
+    };
     if let Some((name, reference)) = rest.split_once("/manifests/") {
         let image = format!("{host}/{name}:{reference}");
         let r = crate::registry::ImageRef::parse(&image);
@@ -116,7 +152,10 @@ fn v2(w: &mut crate::world::World, host: &str, method: &axum::http::Method, rest
                 w.registry.push(&image);
                 let digest = format!("sha256:{}", hex_digest(body));
                 let mut resp = web::text(StatusCode::CREATED, "text/plain", "");
-                for (k, v) in [("docker-content-digest", digest.clone()), ("location", format!("/v2/{name}/manifests/{digest}"))] {
+                for (k, v) in [
+                    ("docker-content-digest", digest.clone()),
+                    ("location", format!("/v2/{name}/manifests/{digest}")),
+                ] {
                     if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
                         resp.headers_mut().insert(k, v);
                     }
@@ -128,19 +167,47 @@ fn v2(w: &mut crate::world::World, host: &str, method: &axum::http::Method, rest
                     "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 0, "digest": format!("sha256:{}", hex_digest(image.as_bytes()))},
                     "layers": []});
                 let text = manifest.to_string();
-                let mut resp = web::text(StatusCode::OK, "application/vnd.docker.distribution.manifest.v2+json", if method == "HEAD" { String::new() } else { text.clone() });
-                if let Ok(v) = axum::http::HeaderValue::from_str(&format!("sha256:{}", hex_digest(text.as_bytes()))) {
+                let mut resp = web::text(
+                    StatusCode::OK,
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                    if method == "HEAD" {
+                        String::new()
+                    } else {
+                        text.clone()
+                    },
+                );
+                if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+                    "sha256:{}",
+                    hex_digest(text.as_bytes())
+                )) {
                     resp.headers_mut().insert("docker-content-digest", v);
                 }
                 resp
             }
-            _ => registry_error(StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN", &format!("manifest tagged by \"{reference}\" is not found"), host, None),
+            _ => registry_error(
+                StatusCode::NOT_FOUND,
+                "MANIFEST_UNKNOWN",
+                &format!("manifest tagged by \"{reference}\" is not found"),
+                host,
+                None,
+            ),
         };
     }
     if let Some(name) = rest.strip_suffix("/tags/list") {
-        let tags: Vec<String> = w.registry.repositories.get(&format!("{host}/{name}")).map(|t| t.iter().cloned().collect()).unwrap_or_default();
+        let tags: Vec<String> = w
+            .registry
+            .repositories
+            .get(&format!("{host}/{name}"))
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
         if tags.is_empty() {
-            return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", &format!("repository name not known to registry: {name}"), host, None);
+            return registry_error(
+                StatusCode::NOT_FOUND,
+                "NAME_UNKNOWN",
+                &format!("repository name not known to registry: {name}"),
+                host,
+                None,
+            );
         }
         return web::json(StatusCode::OK, &json!({"name": name, "tags": tags}));
     }
@@ -151,26 +218,54 @@ fn v2(w: &mut crate::world::World, host: &str, method: &axum::http::Method, rest
             }
             let q = web::query(parts);
             if let Some(digest) = q.get("digest") {
-                w.azure.registry_blobs.insert(format!("{host}/{name}@{digest}"));
+                w.azure
+                    .registry_blobs
+                    .insert(format!("{host}/{name}@{digest}"));
                 return web::text(StatusCode::CREATED, "text/plain", "");
             }
             let id = w.azure.new_guid(0x0a);
             let mut resp = web::text(StatusCode::ACCEPTED, "text/plain", "");
-            if let Ok(v) = axum::http::HeaderValue::from_str(&format!("/v2/{name}/blobs/uploads/{id}")) {
+            if let Ok(v) =
+                axum::http::HeaderValue::from_str(&format!("/v2/{name}/blobs/uploads/{id}"))
+            {
                 resp.headers_mut().insert("location", v);
             }
-            resp.headers_mut().insert("docker-upload-uuid", axum::http::HeaderValue::from_str(&id).unwrap_or(axum::http::HeaderValue::from_static("0")));
+            resp.headers_mut().insert(
+                "docker-upload-uuid",
+                axum::http::HeaderValue::from_str(&id)
+                    .unwrap_or(axum::http::HeaderValue::from_static("0")),
+            );
             return resp;
         }
-        return if w.azure.registry_blobs.contains(&format!("{host}/{name}@{after}")) {
+        return if w
+            .azure
+            .registry_blobs
+            .contains(&format!("{host}/{name}@{after}"))
+        {
             web::text(StatusCode::OK, "application/octet-stream", "")
         } else {
-            registry_error(StatusCode::NOT_FOUND, "BLOB_UNKNOWN", "blob unknown to registry", host, None)
+            registry_error(
+                StatusCode::NOT_FOUND,
+                "BLOB_UNKNOWN",
+                "blob unknown to registry",
+                host,
+                None,
+            )
         };
     }
-    registry_error(StatusCode::NOT_FOUND, "NOT_FOUND", &format!("/v2/{rest} is not served"), host, None)
+    registry_error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        &format!("/v2/{rest} is not served"),
+        host,
+        None,
+    )
 }
 
 fn hex_digest(bytes: &[u8]) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -18,7 +18,10 @@ use super::state::{key, AzureState, ManagedIdentity, RoleAssignment};
 use super::{token, web, AzureService};
 
 fn arm_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    let mut r = web::json(status, &json!({"error": {"code": code, "message": message}}));
+    let mut r = web::json(
+        status,
+        &json!({"error": {"code": code, "message": message}}),
+    );
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut().insert(
             "www-authenticate",
@@ -52,8 +55,13 @@ pub async fn handle(service: AzureService, req: Request<Body>) -> Response<Body>
         if let Some(stall) = fault.stall {
             tokio::time::sleep(stall).await;
         }
-        let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let code = if fault.status == 429 { "TooManyRequests" } else { "InternalServerError" };
+        let status =
+            StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let code = if fault.status == 429 {
+            "TooManyRequests"
+        } else {
+            "InternalServerError"
+        };
         let mut r = arm_error(status, code, "The request was throttled or failed on the server (rehearsal fault injection). Please retry.");
         if let Some(after) = fault.retry_after {
             r.headers_mut().insert("retry-after", after.into());
@@ -97,25 +105,57 @@ fn route(
     let l: Vec<&str> = lower.iter().map(String::as_str).collect();
     if l == ["subscriptions"] {
         let visible = s.role_assignments.iter().any(|a| a.principal_id == caller);
-        let items: Vec<Json> = if visible { vec![subscription_json(s)] } else { vec![] };
+        let items: Vec<Json> = if visible {
+            vec![subscription_json(s)]
+        } else {
+            vec![]
+        };
         return web::json(StatusCode::OK, &json!({"value": items}));
     }
     if l.len() < 2 || l[0] != "subscriptions" {
-        return arm_error(StatusCode::NOT_FOUND, "InvalidResourceType", &format!("The rehearsal Resource Manager does not serve {path}"));
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceType",
+            &format!("The rehearsal Resource Manager does not serve {path}"),
+        );
     }
     if !seg[1].eq_ignore_ascii_case(&s.subscription.id) {
-        return arm_error(StatusCode::NOT_FOUND, "SubscriptionNotFound", &format!("The subscription '{}' could not be found.", seg[1]));
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "SubscriptionNotFound",
+            &format!("The subscription '{}' could not be found.", seg[1]),
+        );
     }
     // role assignments / definitions at any scope: {scope}/providers/Microsoft.Authorization/…
-    if let Some(at) = l.windows(2).position(|w| w == ["providers", "microsoft.authorization"]) {
+    if let Some(at) = l
+        .windows(2)
+        .position(|w| w == ["providers", "microsoft.authorization"])
+    {
         let scope = format!("/{}", seg[..at].join("/"));
-        return authorization(s, caller, method, &scope, &l[at + 2..], &seg[at + 2..], q, body);
+        return authorization(
+            s,
+            caller,
+            method,
+            &scope,
+            &l[at + 2..],
+            &seg[at + 2..],
+            q,
+            body,
+        );
     }
     if l.len() == 2 {
-        if !rbac::allowed(s, caller, &format!("/subscriptions/{}", s.subscription.id), &Need::Read)
-            && !s.role_assignments.iter().any(|a| a.principal_id == caller)
+        if !rbac::allowed(
+            s,
+            caller,
+            &format!("/subscriptions/{}", s.subscription.id),
+            &Need::Read,
+        ) && !s.role_assignments.iter().any(|a| a.principal_id == caller)
         {
-            return forbidden(caller, "Microsoft.Resources/subscriptions/read", &format!("/subscriptions/{}", s.subscription.id));
+            return forbidden(
+                caller,
+                "Microsoft.Resources/subscriptions/read",
+                &format!("/subscriptions/{}", s.subscription.id),
+            );
         }
         return web::json(StatusCode::OK, &subscription_json(s));
     }
@@ -123,22 +163,40 @@ fn route(
     if l.len() == 8 && l[2] == "providers" && l[6] == "operationstatuses" {
         let id = seg[7].to_string();
         let Some(op) = s.operations.get_mut(&id) else {
-            return arm_error(StatusCode::NOT_FOUND, "OperationNotFound", &format!("Operation {id} was not found."));
+            return arm_error(
+                StatusCode::NOT_FOUND,
+                "OperationNotFound",
+                &format!("Operation {id} was not found."),
+            );
         };
         if op.polls_left > 0 {
             op.polls_left -= 1;
-            let mut r = web::json(StatusCode::OK, &json!({"id": path, "name": id, "status": "InProgress"}));
+            let mut r = web::json(
+                StatusCode::OK,
+                &json!({"id": path, "name": id, "status": "InProgress"}),
+            );
             r.headers_mut().insert("retry-after", 1.into());
             return r;
         }
-        return web::json(StatusCode::OK, &json!({"id": path, "name": id, "status": "Succeeded", "startTime": web::iso(web::now()), "endTime": web::iso(web::now())}));
+        return web::json(
+            StatusCode::OK,
+            &json!({"id": path, "name": id, "status": "Succeeded", "startTime": web::iso(web::now()), "endTime": web::iso(web::now())}),
+        );
     }
     if l[2] != "resourcegroups" || l.len() < 4 {
-        return arm_error(StatusCode::NOT_FOUND, "InvalidResourceType", &format!("The rehearsal Resource Manager does not serve {path}"));
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceType",
+            &format!("The rehearsal Resource Manager does not serve {path}"),
+        );
     }
     let group = seg[3].to_string();
     let group_scope = s.group_id(&group);
-    let need = if *method == Method::GET { Need::Read } else { Need::Write };
+    let need = if *method == Method::GET {
+        Need::Read
+    } else {
+        Need::Write
+    };
     let scope_for_check = format!("/{}", seg.join("/"));
     if !rbac::allowed(s, caller, &scope_for_check, &need) {
         let action = action_for(&l, method);
@@ -148,117 +206,194 @@ fn route(
         return resource_group(s, method, &group, body);
     }
     let Some(rg) = s.groups.get(&group.to_ascii_lowercase()).cloned() else {
-        return arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound", &format!("Resource group '{group}' could not be found."));
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "ResourceGroupNotFound",
+            &format!("Resource group '{group}' could not be found."),
+        );
     };
     let group = rg.name.clone();
     let _ = group_scope;
     if l.len() < 8 || l[4] != "providers" {
-        return arm_error(StatusCode::NOT_FOUND, "InvalidResourceType", &format!("The rehearsal Resource Manager does not serve {path}"));
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceType",
+            &format!("The rehearsal Resource Manager does not serve {path}"),
+        );
     }
     let provider_type = format!("{}/{}", seg[5], seg[6]);
     let name = seg[7].to_string();
     let k = key(&group, &name);
     let rest = &l[8..];
     match (l[5], l[6], rest) {
-        ("microsoft.containerservice", "managedclusters", []) if *method == Method::GET => match s.clusters.get(&k) {
-            Some(c) => web::json(StatusCode::OK, &cluster_json(s, c)),
-            None => not_found(&provider_type, &name, &group),
-        },
-        ("microsoft.containerservice", "managedclusters", ["listclusterusercredential"]) if *method == Method::POST => match s.clusters.get(&k) {
-            Some(_) => {
-                let value = base64::engine::general_purpose::STANDARD.encode(kubeconfig);
-                web::json(StatusCode::OK, &json!({"kubeconfigs": [{"name": "clusterUser", "value": value}]}))
+        ("microsoft.containerservice", "managedclusters", []) if *method == Method::GET => {
+            match s.clusters.get(&k) {
+                Some(c) => web::json(StatusCode::OK, &cluster_json(s, c)),
+                None => not_found(&provider_type, &name, &group),
             }
-            None => not_found(&provider_type, &name, &group),
-        },
-        ("microsoft.containerregistry", "registries", []) if *method == Method::GET => match s.registries.get(&k) {
-            Some(r) => {
-                let id = s.registry_id(r);
-                web::json(StatusCode::OK, &json!({
-                    "id": id, "name": r.name, "type": "Microsoft.ContainerRegistry/registries", "location": r.location,
-                    "tags": {}, "sku": {"name": r.sku, "tier": r.sku},
-                    "properties": {"loginServer": format!("{}.azurecr.io", r.name.to_ascii_lowercase()), "creationDate": "2026-01-05T10:00:00Z",
-                        "provisioningState": "Succeeded", "adminUserEnabled": r.admin_user_enabled, "publicNetworkAccess": "Enabled",
-                        "anonymousPullEnabled": false, "dataEndpointEnabled": false}
-                }))
-            }
-            None => not_found(&provider_type, &name, &group),
-        },
-        ("microsoft.storage", "storageaccounts", []) if *method == Method::GET => match s.storage_accounts.get(&k) {
-            Some(a) => web::json(StatusCode::OK, &json!({
-                "id": s.account_id(a), "name": a.name, "type": "Microsoft.Storage/storageAccounts", "location": a.location,
-                "kind": a.kind, "sku": {"name": a.sku, "tier": "Standard"}, "tags": {},
-                "properties": {
-                    "provisioningState": "Succeeded", "allowSharedKeyAccess": a.allow_shared_key_access, "allowBlobPublicAccess": false,
-                    "minimumTlsVersion": "TLS1_2", "supportsHttpsTrafficOnly": true, "accessTier": "Hot",
-                    "creationTime": "2026-01-05T10:00:00.0000000Z", "statusOfPrimary": "available", "primaryLocation": a.location,
-                    "primaryEndpoints": {
-                        "blob": format!("https://{}.blob.core.windows.net/", a.name), "dfs": format!("https://{}.dfs.core.windows.net/", a.name),
-                        "queue": format!("https://{}.queue.core.windows.net/", a.name), "table": format!("https://{}.table.core.windows.net/", a.name),
-                        "file": format!("https://{}.file.core.windows.net/", a.name), "web": format!("https://{}.z6.web.core.windows.net/", a.name)
-                    }
+        }
+        ("microsoft.containerservice", "managedclusters", ["listclusterusercredential"])
+            if *method == Method::POST =>
+        {
+            match s.clusters.get(&k) {
+                Some(_) => {
+                    let value = base64::engine::general_purpose::STANDARD.encode(kubeconfig);
+                    web::json(
+                        StatusCode::OK,
+                        &json!({"kubeconfigs": [{"name": "clusterUser", "value": value}]}),
+                    )
                 }
-            })),
-            None => not_found(&provider_type, &name, &group),
-        },
+                None => not_found(&provider_type, &name, &group),
+            }
+        }
+        ("microsoft.containerregistry", "registries", []) if *method == Method::GET => {
+            match s.registries.get(&k) {
+                Some(r) => {
+                    let id = s.registry_id(r);
+                    web::json(
+                        StatusCode::OK,
+                        &json!({
+                            "id": id, "name": r.name, "type": "Microsoft.ContainerRegistry/registries", "location": r.location,
+                            "tags": {}, "sku": {"name": r.sku, "tier": r.sku},
+                            "properties": {"loginServer": format!("{}.azurecr.io", r.name.to_ascii_lowercase()), "creationDate": "2026-01-05T10:00:00Z",
+                                "provisioningState": "Succeeded", "adminUserEnabled": r.admin_user_enabled, "publicNetworkAccess": "Enabled",
+                                "anonymousPullEnabled": false, "dataEndpointEnabled": false}
+                        }),
+                    )
+                }
+                None => not_found(&provider_type, &name, &group),
+            }
+        }
+        ("microsoft.storage", "storageaccounts", []) if *method == Method::GET => {
+            match s.storage_accounts.get(&k) {
+                Some(a) => web::json(
+                    StatusCode::OK,
+                    &json!({
+                        "id": s.account_id(a), "name": a.name, "type": "Microsoft.Storage/storageAccounts", "location": a.location,
+                        "kind": a.kind, "sku": {"name": a.sku, "tier": "Standard"}, "tags": {},
+                        "properties": {
+                            "provisioningState": "Succeeded", "allowSharedKeyAccess": a.allow_shared_key_access, "allowBlobPublicAccess": false,
+                            "minimumTlsVersion": "TLS1_2", "supportsHttpsTrafficOnly": true, "accessTier": "Hot",
+                            "creationTime": "2026-01-05T10:00:00.0000000Z", "statusOfPrimary": "available", "primaryLocation": a.location,
+                            "primaryEndpoints": {
+                                "blob": format!("https://{}.blob.core.windows.net/", a.name), "dfs": format!("https://{}.dfs.core.windows.net/", a.name),
+                                "queue": format!("https://{}.queue.core.windows.net/", a.name), "table": format!("https://{}.table.core.windows.net/", a.name),
+                                "file": format!("https://{}.file.core.windows.net/", a.name), "web": format!("https://{}.z6.web.core.windows.net/", a.name)
+                            }
+                        }
+                    }),
+                ),
+                None => not_found(&provider_type, &name, &group),
+            }
+        }
         ("microsoft.storage", "storageaccounts", ["blobservices", "default", "containers", _]) => {
             let container = seg[11].to_string();
             let Some(account) = s.storage_accounts.get(&k).cloned() else {
                 return not_found(&provider_type, &name, &group);
             };
-            let id = format!("{}/blobServices/default/containers/{container}", s.account_id(&account));
-            let render = |created: bool| json!({
-                "id": id, "name": container, "type": "Microsoft.Storage/storageAccounts/blobServices/containers", "etag": "\"0x8DDREHEARSAL\"",
-                "properties": {"publicAccess": "None", "leaseStatus": "Unlocked", "leaseState": "Available", "hasImmutabilityPolicy": false,
-                    "hasLegalHold": false, "deleted": false, "remainingRetentionDays": 0, "lastModifiedTime": web::iso(web::now()),
-                    "defaultEncryptionScope": "$account-encryption-key", "denyEncryptionScopeOverride": false, "created": created}
-            });
+            let id = format!(
+                "{}/blobServices/default/containers/{container}",
+                s.account_id(&account)
+            );
+            let render = |created: bool| {
+                json!({
+                    "id": id, "name": container, "type": "Microsoft.Storage/storageAccounts/blobServices/containers", "etag": "\"0x8DDREHEARSAL\"",
+                    "properties": {"publicAccess": "None", "leaseStatus": "Unlocked", "leaseState": "Available", "hasImmutabilityPolicy": false,
+                        "hasLegalHold": false, "deleted": false, "remainingRetentionDays": 0, "lastModifiedTime": web::iso(web::now()),
+                        "defaultEncryptionScope": "$account-encryption-key", "denyEncryptionScopeOverride": false, "created": created}
+                })
+            };
             match *method {
-                Method::GET if account.containers.contains_key(&container) => web::json(StatusCode::OK, &render(false)),
-                Method::GET => arm_error(StatusCode::NOT_FOUND, "ContainerNotFound", "The specified container does not exist."),
+                Method::GET if account.containers.contains_key(&container) => {
+                    web::json(StatusCode::OK, &render(false))
+                }
+                Method::GET => arm_error(
+                    StatusCode::NOT_FOUND,
+                    "ContainerNotFound",
+                    "The specified container does not exist.",
+                ),
                 Method::PUT => {
                     let existed = account.containers.contains_key(&container);
                     if let Some(a) = s.storage_accounts.get_mut(&k) {
-                        a.containers.entry(container.clone()).or_insert_with(|| super::state::Container { name: container.clone(), ..Default::default() });
+                        a.containers.entry(container.clone()).or_insert_with(|| {
+                            super::state::Container {
+                                name: container.clone(),
+                                ..Default::default()
+                            }
+                        });
                     }
-                    web::json(if existed { StatusCode::OK } else { StatusCode::CREATED }, &render(!existed))
+                    web::json(
+                        if existed {
+                            StatusCode::OK
+                        } else {
+                            StatusCode::CREATED
+                        },
+                        &render(!existed),
+                    )
                 }
-                _ => arm_error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "Method not allowed."),
+                _ => arm_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "MethodNotAllowed",
+                    "Method not allowed.",
+                ),
             }
         }
-        ("microsoft.managedidentity", "userassignedidentities", []) => match (method.clone(), s.identities.get(&k).cloned()) {
-            (Method::GET, Some(i)) => web::json(StatusCode::OK, &identity_json(s, &i)),
-            (Method::GET, None) => not_found(&provider_type, &name, &group),
-            (Method::PUT, existing) => {
-                let created = existing.is_none();
-                let i = match existing {
-                    Some(i) => i,
-                    None => {
-                        let client_id = s.new_guid(0x1d);
-                        let principal_id = s.new_guid(0x1e);
-                        ManagedIdentity {
-                            group: group.clone(), name: name.clone(),
-                            location: body.get("location").and_then(Json::as_str).unwrap_or(&rg.location).to_string(),
-                            client_id, principal_id, federated: vec![],
+        ("microsoft.managedidentity", "userassignedidentities", []) => {
+            match (method.clone(), s.identities.get(&k).cloned()) {
+                (Method::GET, Some(i)) => web::json(StatusCode::OK, &identity_json(s, &i)),
+                (Method::GET, None) => not_found(&provider_type, &name, &group),
+                (Method::PUT, existing) => {
+                    let created = existing.is_none();
+                    let i = match existing {
+                        Some(i) => i,
+                        None => {
+                            let client_id = s.new_guid(0x1d);
+                            let principal_id = s.new_guid(0x1e);
+                            ManagedIdentity {
+                                group: group.clone(),
+                                name: name.clone(),
+                                location: body
+                                    .get("location")
+                                    .and_then(Json::as_str)
+                                    .unwrap_or(&rg.location)
+                                    .to_string(),
+                                client_id,
+                                principal_id,
+                                federated: vec![],
+                            }
                         }
+                    };
+                    s.identities.insert(k.clone(), i.clone());
+                    let rendered = identity_json(s, &i);
+                    if created {
+                        created_answer(s, &rendered, &i.location)
+                    } else {
+                        web::json(StatusCode::OK, &rendered)
                     }
-                };
-                s.identities.insert(k.clone(), i.clone());
-                let rendered = identity_json(s, &i);
-                if created { created_answer(s, &rendered, &i.location) } else { web::json(StatusCode::OK, &rendered) }
+                }
+                _ => arm_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "MethodNotAllowed",
+                    "Method not allowed.",
+                ),
             }
-            _ => arm_error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "Method not allowed."),
-        },
-        ("microsoft.managedidentity", "userassignedidentities", ["federatedidentitycredentials", ..]) => {
+        }
+        (
+            "microsoft.managedidentity",
+            "userassignedidentities",
+            ["federatedidentitycredentials", ..],
+        ) => {
             let Some(identity) = s.identities.get(&k).cloned() else {
                 return not_found(&provider_type, &name, &group);
             };
             let base = format!("{}/federatedIdentityCredentials", s.identity_id(&identity));
-            let render = |f: &super::state::FederatedCredential| json!({
-                "id": format!("{base}/{}", f.name), "name": f.name,
-                "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
-                "properties": {"issuer": f.issuer, "subject": f.subject, "audiences": f.audiences}
-            });
+            let render = |f: &super::state::FederatedCredential| {
+                json!({
+                    "id": format!("{base}/{}", f.name), "name": f.name,
+                    "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+                    "properties": {"issuer": f.issuer, "subject": f.subject, "audiences": f.audiences}
+                })
+            };
             match (method.clone(), rest.len()) {
                 (Method::GET, 1) => web::json(StatusCode::OK, &json!({"value": identity.federated.iter().map(render).collect::<Vec<_>>()})),
                 (Method::GET, 2) => match identity.federated.iter().find(|f| f.name.eq_ignore_ascii_case(seg[9])) {
@@ -290,7 +425,11 @@ fn route(
             if *method == Method::GET {
                 not_found(&provider_type, &name, &group)
             } else {
-                arm_error(StatusCode::BAD_REQUEST, "InvalidResourceType", &format!("The rehearsal does not create {provider_type} resources ({path})"))
+                arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidResourceType",
+                    &format!("The rehearsal does not create {provider_type} resources ({path})"),
+                )
             }
         }
     }
@@ -298,7 +437,13 @@ fn route(
 
 /// The RBAC action a request needs, for AuthorizationFailed messages.
 fn action_for(l: &[&str], method: &Method) -> String {
-    let verb = if *method == Method::GET { "read" } else if *method == Method::POST { "action" } else { "write" };
+    let verb = if *method == Method::GET {
+        "read"
+    } else if *method == Method::POST {
+        "action"
+    } else {
+        "write"
+    };
     if l.len() >= 8 {
         let mut t = format!("{}/{}", l[5], l[6]);
         for (i, part) in l[8..].iter().enumerate() {
@@ -307,9 +452,16 @@ fn action_for(l: &[&str], method: &Method) -> String {
                 t.push_str(part);
             }
         }
-        let t = t.replace("microsoft.containerservice", "Microsoft.ContainerService").replace("microsoft.storage", "Microsoft.Storage")
-            .replace("microsoft.managedidentity", "Microsoft.ManagedIdentity").replace("microsoft.containerregistry", "Microsoft.ContainerRegistry");
-        if verb == "action" { t } else { format!("{t}/{verb}") }
+        let t = t
+            .replace("microsoft.containerservice", "Microsoft.ContainerService")
+            .replace("microsoft.storage", "Microsoft.Storage")
+            .replace("microsoft.managedidentity", "Microsoft.ManagedIdentity")
+            .replace("microsoft.containerregistry", "Microsoft.ContainerRegistry");
+        if verb == "action" {
+            t
+        } else {
+            format!("{t}/{verb}")
+        }
     } else {
         format!("Microsoft.Resources/subscriptions/resourceGroups/{verb}")
     }
@@ -328,23 +480,54 @@ fn subscription_json(s: &AzureState) -> Json {
 }
 
 fn resource_group(s: &mut AzureState, method: &Method, group: &str, body: &Json) -> Response<Body> {
-    let render = |s: &AzureState, name: &str, location: &str| json!({
-        "id": s.group_id(name), "name": name, "type": "Microsoft.Resources/resourceGroups", "location": location,
-        "properties": {"provisioningState": "Succeeded"}
-    });
-    match (method.clone(), s.groups.get(&group.to_ascii_lowercase()).cloned()) {
+    let render = |s: &AzureState, name: &str, location: &str| {
+        json!({
+            "id": s.group_id(name), "name": name, "type": "Microsoft.Resources/resourceGroups", "location": location,
+            "properties": {"provisioningState": "Succeeded"}
+        })
+    };
+    match (
+        method.clone(),
+        s.groups.get(&group.to_ascii_lowercase()).cloned(),
+    ) {
         (Method::GET, Some(g)) => web::json(StatusCode::OK, &render(s, &g.name, &g.location)),
-        (Method::GET, None) => arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound", &format!("Resource group '{group}' could not be found.")),
+        (Method::GET, None) => arm_error(
+            StatusCode::NOT_FOUND,
+            "ResourceGroupNotFound",
+            &format!("Resource group '{group}' could not be found."),
+        ),
         (Method::PUT, existing) => {
-            let location = body.get("location").and_then(Json::as_str).unwrap_or_default().to_string();
+            let location = body
+                .get("location")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string();
             if existing.is_none() && location.is_empty() {
-                return arm_error(StatusCode::BAD_REQUEST, "LocationRequired", "The location property is required for this definition.");
+                return arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "LocationRequired",
+                    "The location property is required for this definition.",
+                );
             }
-            let g = existing.clone().unwrap_or(super::state::ResourceGroup { name: group.to_string(), location });
+            let g = existing.clone().unwrap_or(super::state::ResourceGroup {
+                name: group.to_string(),
+                location,
+            });
             s.groups.insert(group.to_ascii_lowercase(), g.clone());
-            web::json(if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED }, &render(s, &g.name, &g.location))
+            web::json(
+                if existing.is_some() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                },
+                &render(s, &g.name, &g.location),
+            )
         }
-        _ => arm_error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "Method not allowed."),
+        _ => arm_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "Method not allowed.",
+        ),
     }
 }
 
@@ -388,10 +571,17 @@ fn created_answer(s: &mut AzureState, rendered: &Json, location: &str) -> Respon
         return web::json(StatusCode::CREATED, rendered);
     }
     let op = s.new_guid(0x0b);
-    s.operations.insert(op.clone(), super::state::Operation {
-        resource_id: rendered.get("id").and_then(Json::as_str).unwrap_or_default().to_string(),
-        polls_left: s.slow_provisioning,
-    });
+    s.operations.insert(
+        op.clone(),
+        super::state::Operation {
+            resource_id: rendered
+                .get("id")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            polls_left: s.slow_provisioning,
+        },
+    );
     let url = format!("https://management.azure.com/subscriptions/{}/providers/Microsoft.Resources/locations/{location}/operationStatuses/{op}?api-version=2023-01-31", s.subscription.id);
     let mut body = rendered.clone();
     body["properties"]["provisioningState"] = json!("Creating");
@@ -425,13 +615,27 @@ fn authorization(
                 .collect();
             web::json(StatusCode::OK, &json!({"value": items}))
         }
-        (Method::GET, ["roledefinitions", _]) => match rbac::ROLES.iter().find(|(_, id)| id.eq_ignore_ascii_case(seg[1])) {
-            Some((n, id)) => web::json(StatusCode::OK, &role_definition_json(&s.subscription.id, n, id)),
-            None => arm_error(StatusCode::NOT_FOUND, "RoleDefinitionDoesNotExist", "The specified role definition with ID does not exist."),
+        (Method::GET, ["roledefinitions", _]) => match rbac::ROLES
+            .iter()
+            .find(|(_, id)| id.eq_ignore_ascii_case(seg[1]))
+        {
+            Some((n, id)) => web::json(
+                StatusCode::OK,
+                &role_definition_json(&s.subscription.id, n, id),
+            ),
+            None => arm_error(
+                StatusCode::NOT_FOUND,
+                "RoleDefinitionDoesNotExist",
+                "The specified role definition with ID does not exist.",
+            ),
         },
         (Method::GET, ["roleassignments"]) => {
             if !rbac::allowed(s, caller, scope, &Need::Read) {
-                return forbidden(caller, "Microsoft.Authorization/roleAssignments/read", scope);
+                return forbidden(
+                    caller,
+                    "Microsoft.Authorization/roleAssignments/read",
+                    scope,
+                );
             }
             let items: Vec<Json> = s
                 .role_assignments
@@ -444,28 +648,66 @@ fn authorization(
         }
         (Method::PUT, ["roleassignments", _]) => {
             if !rbac::allowed(s, caller, scope, &Need::AssignRoles) {
-                return forbidden(caller, "Microsoft.Authorization/roleAssignments/write", scope);
+                return forbidden(
+                    caller,
+                    "Microsoft.Authorization/roleAssignments/write",
+                    scope,
+                );
             }
-            let def = body.pointer("/properties/roleDefinitionId").and_then(Json::as_str).unwrap_or_default();
-            let role = def.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
-            let principal = body.pointer("/properties/principalId").and_then(Json::as_str).unwrap_or_default().to_string();
+            let def = body
+                .pointer("/properties/roleDefinitionId")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            let role = def
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let principal = body
+                .pointer("/properties/principalId")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string();
             if rbac::role_name(&role) == role {
-                return arm_error(StatusCode::BAD_REQUEST, "RoleDefinitionDoesNotExist", &format!("The specified role definition with ID '{role}' does not exist."));
+                return arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "RoleDefinitionDoesNotExist",
+                    &format!("The specified role definition with ID '{role}' does not exist."),
+                );
             }
-            if s.role_assignments.iter().any(|a| a.scope.eq_ignore_ascii_case(scope) && a.role == role && a.principal_id.eq_ignore_ascii_case(&principal)) {
-                return arm_error(StatusCode::CONFLICT, "RoleAssignmentExists", "The role assignment already exists.");
+            if s.role_assignments.iter().any(|a| {
+                a.scope.eq_ignore_ascii_case(scope)
+                    && a.role == role
+                    && a.principal_id.eq_ignore_ascii_case(&principal)
+            }) {
+                return arm_error(
+                    StatusCode::CONFLICT,
+                    "RoleAssignmentExists",
+                    "The role assignment already exists.",
+                );
             }
             let a = RoleAssignment {
                 name: seg[1].to_string(),
                 scope: scope.to_string(),
                 role,
                 principal_id: principal,
-                principal_type: body.pointer("/properties/principalType").and_then(Json::as_str).unwrap_or("ServicePrincipal").to_string(),
+                principal_type: body
+                    .pointer("/properties/principalType")
+                    .and_then(Json::as_str)
+                    .unwrap_or("ServicePrincipal")
+                    .to_string(),
             };
             s.role_assignments.push(a.clone());
-            web::json(StatusCode::CREATED, &assignment_json(&s.subscription.id, &a))
+            web::json(
+                StatusCode::CREATED,
+                &assignment_json(&s.subscription.id, &a),
+            )
         }
-        _ => arm_error(StatusCode::NOT_FOUND, "InvalidResourceType", "The rehearsal serves roleAssignments and roleDefinitions only."),
+        _ => arm_error(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceType",
+            "The rehearsal serves roleAssignments and roleDefinitions only.",
+        ),
     }
 }
 

@@ -34,27 +34,42 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     if let Ok(v) = axum::http::HeaderValue::from_str(code) {
         h.insert("x-ms-error-code", v);
     }
-    h.insert("x-ms-version", axum::http::HeaderValue::from_static(VERSION));
-    h.insert("x-ms-request-id", axum::http::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"));
+    h.insert(
+        "x-ms-version",
+        axum::http::HeaderValue::from_static(VERSION),
+    );
+    h.insert(
+        "x-ms-request-id",
+        axum::http::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
+    );
     r
 }
 
 fn permission_mismatch() -> Response<Body> {
-    error(StatusCode::FORBIDDEN, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission.")
+    error(
+        StatusCode::FORBIDDEN,
+        "AuthorizationPermissionMismatch",
+        "This request is not authorized to perform this operation using this permission.",
+    )
 }
 
 /// The delegation key a principal gets for a validity window.
 pub fn delegation_key(state: &AzureState, oid: &str, start: &str, expiry: &str) -> Vec<u8> {
     let secret: Vec<u8> = state.signing_key.as_bytes().to_vec();
     let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-    aws_lc_rs::hmac::sign(&k, format!("udk|{oid}|{start}|{expiry}").as_bytes()).as_ref().to_vec()
+    aws_lc_rs::hmac::sign(&k, format!("udk|{oid}|{start}|{expiry}").as_bytes())
+        .as_ref()
+        .to_vec()
 }
 
 /// Who a request acts as.
 enum Caller {
     Principal(String),
     /// A valid user delegation SAS: its key owner and permissions.
-    Sas { owner: String, permissions: String },
+    Sas {
+        owner: String,
+        permissions: String,
+    },
 }
 
 pub async fn handle(world: SharedWorld, req: Request<Body>) -> Response<Body> {
@@ -135,8 +150,14 @@ pub async fn handle(world: SharedWorld, req: Request<Body>) -> Response<Body> {
 
 fn ok_headers(mut r: Response<Body>) -> Response<Body> {
     let h = r.headers_mut();
-    h.insert("x-ms-version", axum::http::HeaderValue::from_static(VERSION));
-    h.insert("x-ms-request-id", axum::http::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"));
+    h.insert(
+        "x-ms-version",
+        axum::http::HeaderValue::from_static(VERSION),
+    );
+    h.insert(
+        "x-ms-request-id",
+        axum::http::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
+    );
     if let Ok(v) = axum::http::HeaderValue::from_str(&web::http_date(web::now())) {
         h.insert("date", v);
     }
@@ -156,18 +177,42 @@ fn authenticate(
             return Err(Box::new(if shared_key_allowed {
                 error(StatusCode::FORBIDDEN, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.")
             } else {
-                error(StatusCode::FORBIDDEN, "KeyBasedAuthenticationNotPermitted", "Key based authentication is not permitted on this storage account.")
+                error(
+                    StatusCode::FORBIDDEN,
+                    "KeyBasedAuthenticationNotPermitted",
+                    "Key based authentication is not permitted on this storage account.",
+                )
             }));
         }
         let Some(bearer) = web::bearer(parts) else {
-            return Err(Box::new(error(StatusCode::FORBIDDEN, "AuthenticationFailed", "Server failed to authenticate the request.")));
+            return Err(Box::new(error(
+                StatusCode::FORBIDDEN,
+                "AuthenticationFailed",
+                "Server failed to authenticate the request.",
+            )));
         };
-        let claims = token::verify(s, &bearer).map_err(|e| Box::new(error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationInfo", &format!("Server failed to authenticate the request. {e}"))))?;
+        let claims = token::verify(s, &bearer).map_err(|e| {
+            Box::new(error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationInfo",
+                &format!("Server failed to authenticate the request. {e}"),
+            ))
+        })?;
         let aud = claims.get("aud").and_then(Json::as_str).unwrap_or_default();
         if !(aud.starts_with("https://storage.azure.com") || aud.contains(".blob.")) {
-            return Err(Box::new(error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationInfo", &format!("Audience validation failed. Audience did not match: {aud}"))));
+            return Err(Box::new(error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationInfo",
+                &format!("Audience validation failed. Audience did not match: {aud}"),
+            )));
         }
-        return Ok(Caller::Principal(claims.get("oid").and_then(Json::as_str).unwrap_or_default().to_string()));
+        return Ok(Caller::Principal(
+            claims
+                .get("oid")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        ));
     }
     if q.contains_key("sig") {
         return verify_sas(s, q, account, path);
@@ -175,11 +220,20 @@ fn authenticate(
     Err(Box::new(error(StatusCode::UNAUTHORIZED, "NoAuthenticationInformation", "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.")))
 }
 
-fn verify_sas(s: &AzureState, q: &std::collections::BTreeMap<String, String>, account: &str, path: &str) -> Result<Caller, Box<Response<Body>>> {
+fn verify_sas(
+    s: &AzureState,
+    q: &std::collections::BTreeMap<String, String>,
+    account: &str,
+    path: &str,
+) -> Result<Caller, Box<Response<Body>>> {
     let g = |k: &str| q.get(k).cloned().unwrap_or_default();
-    let failed = |why: &str| Box::new(error(StatusCode::FORBIDDEN, "AuthenticationFailed", &format!("Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. {why}")));
+    let failed = |why: &str| {
+        Box::new(error(StatusCode::FORBIDDEN, "AuthenticationFailed", &format!("Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature. {why}")))
+    };
     if g("skoid").is_empty() {
-        return Err(failed("Only user delegation SAS is accepted (the account does not allow keys)."));
+        return Err(failed(
+            "Only user delegation SAS is accepted (the account does not allow keys).",
+        ));
     }
     let now = web::now();
     let expiry = web::parse_iso(&g("se")).ok_or_else(|| failed("Signed expiry is invalid."))?;
@@ -194,18 +248,46 @@ fn verify_sas(s: &AzureState, q: &std::collections::BTreeMap<String, String>, ac
     }
     let canonical = format!("/blob/{account}{path}");
     let to_sign = [
-        g("sp"), g("st"), g("se"), canonical, g("skoid"), g("sktid"), g("skt"), g("ske"), g("sks"), g("skv"),
-        g("saoid"), g("suoid"), g("scid"), g("sip"), g("spr"), g("sv"), g("sr"), g("sst"), g("ses"),
-        g("rscc"), g("rscd"), g("rsce"), g("rscl"), g("rsct"),
+        g("sp"),
+        g("st"),
+        g("se"),
+        canonical,
+        g("skoid"),
+        g("sktid"),
+        g("skt"),
+        g("ske"),
+        g("sks"),
+        g("skv"),
+        g("saoid"),
+        g("suoid"),
+        g("scid"),
+        g("sip"),
+        g("spr"),
+        g("sv"),
+        g("sr"),
+        g("sst"),
+        g("ses"),
+        g("rscc"),
+        g("rscd"),
+        g("rsce"),
+        g("rscl"),
+        g("rsct"),
     ]
     .join("\n");
     let key = delegation_key(s, &g("skoid"), &g("skt"), &g("ske"));
     let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key);
-    let expected = base64::engine::general_purpose::STANDARD.encode(aws_lc_rs::hmac::sign(&k, to_sign.as_bytes()).as_ref());
+    let expected = base64::engine::general_purpose::STANDARD
+        .encode(aws_lc_rs::hmac::sign(&k, to_sign.as_bytes()).as_ref());
     if expected != g("sig") {
-        return Err(failed(&format!("Signature did not match. String to sign used was {}", to_sign.replace('\n', "\\n"))));
+        return Err(failed(&format!(
+            "Signature did not match. String to sign used was {}",
+            to_sign.replace('\n', "\\n")
+        )));
     }
-    Ok(Caller::Sas { owner: g("skoid"), permissions: g("sp") })
+    Ok(Caller::Sas {
+        owner: g("skoid"),
+        permissions: g("sp"),
+    })
 }
 
 fn container_op(
@@ -216,28 +298,56 @@ fn container_op(
     account: &str,
 ) -> Response<Body> {
     if q.get("restype").map(String::as_str) != Some("container") {
-        return error(StatusCode::BAD_REQUEST, "InvalidUri", "The requested URI does not represent any resource on the server.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidUri",
+            "The requested URI does not represent any resource on the server.",
+        );
     }
     match (method.clone(), q.get("comp").map(String::as_str)) {
         (Method::PUT, None) => {
             if acc.containers.contains_key(container) {
-                return error(StatusCode::CONFLICT, "ContainerAlreadyExists", "The specified container already exists.");
+                return error(
+                    StatusCode::CONFLICT,
+                    "ContainerAlreadyExists",
+                    "The specified container already exists.",
+                );
             }
-            acc.containers.insert(container.to_string(), Container { name: container.to_string(), ..Container::default() });
+            acc.containers.insert(
+                container.to_string(),
+                Container {
+                    name: container.to_string(),
+                    ..Container::default()
+                },
+            );
             ok_headers(web::text(StatusCode::CREATED, "text/plain", ""))
         }
         (Method::GET, None) | (Method::HEAD, None) => match acc.containers.get(container) {
             Some(_) => {
                 let mut r = ok_headers(web::text(StatusCode::OK, "text/plain", ""));
-                r.headers_mut().insert("x-ms-lease-status", axum::http::HeaderValue::from_static("unlocked"));
-                r.headers_mut().insert("x-ms-has-immutability-policy", axum::http::HeaderValue::from_static("false"));
+                r.headers_mut().insert(
+                    "x-ms-lease-status",
+                    axum::http::HeaderValue::from_static("unlocked"),
+                );
+                r.headers_mut().insert(
+                    "x-ms-has-immutability-policy",
+                    axum::http::HeaderValue::from_static("false"),
+                );
                 r
             }
-            None => error(StatusCode::NOT_FOUND, "ContainerNotFound", "The specified container does not exist."),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "ContainerNotFound",
+                "The specified container does not exist.",
+            ),
         },
         (Method::GET, Some("list")) => {
             let Some(c) = acc.containers.get(container) else {
-                return error(StatusCode::NOT_FOUND, "ContainerNotFound", "The specified container does not exist.");
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "ContainerNotFound",
+                    "The specified container does not exist.",
+                );
             };
             let prefix = q.get("prefix").cloned().unwrap_or_default();
             let mut xml = format!(
@@ -245,7 +355,10 @@ fn container_op(
                 web::xml_escape(&prefix)
             );
             for (name, b) in c.blobs.iter().filter(|(n, _)| n.starts_with(&prefix)) {
-                let len = base64::engine::general_purpose::STANDARD.decode(&b.content).map(|v| v.len()).unwrap_or(0);
+                let len = base64::engine::general_purpose::STANDARD
+                    .decode(&b.content)
+                    .map(|v| v.len())
+                    .unwrap_or(0);
                 xml.push_str(&format!(
                     "<Blob><Name>{}</Name><Properties><Creation-Time>{lm}</Creation-Time><Last-Modified>{lm}</Last-Modified><Etag>{}</Etag><Content-Length>{len}</Content-Length><Content-Type>{}</Content-Type><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties><OrMetadata /></Blob>",
                     web::xml_escape(name), b.etag, web::xml_escape(&b.content_type), lm = b.last_modified
@@ -254,11 +367,21 @@ fn container_op(
             xml.push_str("</Blobs><NextMarker /></EnumerationResults>");
             ok_headers(web::text(StatusCode::OK, "application/xml", xml))
         }
-        _ => error(StatusCode::BAD_REQUEST, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb."),
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            "UnsupportedHttpVerb",
+            "The resource doesn't support the specified HTTP verb.",
+        ),
     }
 }
 
-fn blob_op(c: &mut Container, name: &str, method: &Method, parts: &axum::http::request::Parts, body: Vec<u8>) -> Response<Body> {
+fn blob_op(
+    c: &mut Container,
+    name: &str,
+    method: &Method,
+    parts: &axum::http::request::Parts,
+    body: Vec<u8>,
+) -> Response<Body> {
     match method.clone() {
         Method::PUT => {
             let blob_type = web::header(parts, "x-ms-blob-type").unwrap_or_default();
@@ -266,17 +389,26 @@ fn blob_op(c: &mut Container, name: &str, method: &Method, parts: &axum::http::r
                 return error(StatusCode::BAD_REQUEST, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified: x-ms-blob-type (BlockBlob).");
             }
             let now = web::now();
-            let etag = format!("\"0x8DD{:011X}\"", now.as_millisecond() as u64 & 0x0FFF_FFFF_FFFF);
+            let etag = format!(
+                "\"0x8DD{:011X}\"",
+                now.as_millisecond() as u64 & 0x0FFF_FFFF_FFFF
+            );
             let b = Blob {
                 content: base64::engine::general_purpose::STANDARD.encode(&body),
-                content_type: web::header(parts, "x-ms-blob-content-type").or_else(|| web::header(parts, "content-type")).unwrap_or_else(|| "application/octet-stream".into()),
+                content_type: web::header(parts, "x-ms-blob-content-type")
+                    .or_else(|| web::header(parts, "content-type"))
+                    .unwrap_or_else(|| "application/octet-stream".into()),
                 last_modified: web::http_date(now),
                 etag: etag.clone(),
             };
             let lm = b.last_modified.clone();
             c.blobs.insert(name.to_string(), b);
             let mut r = ok_headers(web::text(StatusCode::CREATED, "text/plain", ""));
-            for (k, v) in [("etag", etag), ("last-modified", lm), ("x-ms-request-server-encrypted", "true".into())] {
+            for (k, v) in [
+                ("etag", etag),
+                ("last-modified", lm),
+                ("x-ms-request-server-encrypted", "true".into()),
+            ] {
                 if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
                     r.headers_mut().insert(k, v);
                 }
@@ -285,21 +417,45 @@ fn blob_op(c: &mut Container, name: &str, method: &Method, parts: &axum::http::r
         }
         Method::GET | Method::HEAD => {
             let Some(b) = c.blobs.get(name) else {
-                return error(StatusCode::NOT_FOUND, "BlobNotFound", "The specified blob does not exist.");
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "BlobNotFound",
+                    "The specified blob does not exist.",
+                );
             };
-            let data = base64::engine::general_purpose::STANDARD.decode(&b.content).unwrap_or_default();
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(&b.content)
+                .unwrap_or_default();
             let total = data.len();
             let range = web::header(parts, "x-ms-range").or_else(|| web::header(parts, "range"));
             let (status, slice, content_range) = match range.as_deref().and_then(parse_range) {
                 Some((start, end)) if total > 0 && start < total => {
                     let end = end.unwrap_or(total - 1).min(total - 1);
-                    (StatusCode::PARTIAL_CONTENT, data[start..=end].to_vec(), Some(format!("bytes {start}-{end}/{total}")))
+                    (
+                        StatusCode::PARTIAL_CONTENT,
+                        data[start..=end].to_vec(),
+                        Some(format!("bytes {start}-{end}/{total}")),
+                    )
                 }
-                Some(_) if total > 0 => return error(StatusCode::RANGE_NOT_SATISFIABLE, "InvalidRange", "The range specified is invalid for the current size of the resource."),
+                Some(_) if total > 0 => {
+                    return error(
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        "InvalidRange",
+                        "The range specified is invalid for the current size of the resource.",
+                    )
+                }
                 _ => (StatusCode::OK, data, None),
             };
             let len = slice.len();
-            let mut r = ok_headers(web::text(status, &b.content_type, if *method == Method::HEAD { Vec::new() } else { slice }));
+            let mut r = ok_headers(web::text(
+                status,
+                &b.content_type,
+                if *method == Method::HEAD {
+                    Vec::new()
+                } else {
+                    slice
+                },
+            ));
             let mut headers = vec![
                 ("etag", b.etag.clone()),
                 ("last-modified", b.last_modified.clone()),
@@ -309,7 +465,14 @@ fn blob_op(c: &mut Container, name: &str, method: &Method, parts: &axum::http::r
                 ("x-ms-server-encrypted", "true".to_string()),
                 ("x-ms-lease-status", "unlocked".to_string()),
                 ("x-ms-lease-state", "available".to_string()),
-                ("content-length", if *method == Method::HEAD { total.to_string() } else { len.to_string() }),
+                (
+                    "content-length",
+                    if *method == Method::HEAD {
+                        total.to_string()
+                    } else {
+                        len.to_string()
+                    },
+                ),
             ];
             if let Some(cr) = content_range {
                 headers.push(("content-range", cr));
@@ -323,9 +486,17 @@ fn blob_op(c: &mut Container, name: &str, method: &Method, parts: &axum::http::r
         }
         Method::DELETE => match c.blobs.remove(name) {
             Some(_) => ok_headers(web::text(StatusCode::ACCEPTED, "text/plain", "")),
-            None => error(StatusCode::NOT_FOUND, "BlobNotFound", "The specified blob does not exist."),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "BlobNotFound",
+                "The specified blob does not exist.",
+            ),
         },
-        _ => error(StatusCode::BAD_REQUEST, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb."),
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            "UnsupportedHttpVerb",
+            "The resource doesn't support the specified HTTP verb.",
+        ),
     }
 }
 
@@ -333,7 +504,14 @@ fn blob_op(c: &mut Container, name: &str, method: &Method, parts: &axum::http::r
 fn parse_range(v: &str) -> Option<(usize, Option<usize>)> {
     let r = v.strip_prefix("bytes=")?;
     let (a, b) = r.split_once('-')?;
-    Some((a.parse().ok()?, if b.is_empty() { None } else { Some(b.parse().ok()?) }))
+    Some((
+        a.parse().ok()?,
+        if b.is_empty() {
+            None
+        } else {
+            Some(b.parse().ok()?)
+        },
+    ))
 }
 
 fn percent_decode(path: &str) -> String {

@@ -10,8 +10,11 @@ use super::{token, web};
 use crate::world::SharedWorld;
 
 fn graph_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    web::json(status, &json!({"error": {"code": code, "message": message,
-        "innerError": {"date": web::iso(web::now()), "request-id": "00000000-0000-0000-0000-000000000000"}}}))
+    web::json(
+        status,
+        &json!({"error": {"code": code, "message": message,
+        "innerError": {"date": web::iso(web::now()), "request-id": "00000000-0000-0000-0000-000000000000"}}}),
+    )
 }
 
 pub fn application_json(a: &Application) -> Json {

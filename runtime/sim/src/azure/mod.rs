@@ -60,7 +60,11 @@ pub struct AzureService {
 
 impl AzureService {
     pub fn new(world: SharedWorld) -> AzureService {
-        AzureService { world, faults: Arc::new(ApiFaults::default()), kubeconfig: Arc::new(RwLock::new(String::new())) }
+        AzureService {
+            world,
+            faults: Arc::new(ApiFaults::default()),
+            kubeconfig: Arc::new(RwLock::new(String::new())),
+        }
     }
 
     /// The kubeconfig `listClusterUserCredential` hands out (the rehearsal cluster's).
@@ -69,7 +73,10 @@ impl AzureService {
     }
 
     pub fn kubeconfig(&self) -> String {
-        self.kubeconfig.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.kubeconfig
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// A Resource Manager fault for this request, when the scenario injects them.
@@ -82,19 +89,42 @@ impl AzureService {
     /// suffixes, and the concrete registry/account names of the world (to resolve).
     pub fn add_routes(&self, routes: &mut Routes) {
         let s = self.clone();
-        routes.host("login.microsoftonline.com", front::handler(move |req| token::login(s.world.clone(), req)));
+        routes.host(
+            "login.microsoftonline.com",
+            front::handler(move |req| token::login(s.world.clone(), req)),
+        );
         let s = self.clone();
-        routes.host("management.azure.com", front::handler(move |req| arm::handle(s.clone(), req)));
+        routes.host(
+            "management.azure.com",
+            front::handler(move |req| arm::handle(s.clone(), req)),
+        );
         let s = self.clone();
-        routes.host("graph.microsoft.com", front::handler(move |req| graph::handle(s.world.clone(), req)));
+        routes.host(
+            "graph.microsoft.com",
+            front::handler(move |req| graph::handle(s.world.clone(), req)),
+        );
         let s = self.clone();
-        routes.suffix(".azurecr.io", front::handler(move |req| acr::handle(s.world.clone(), req)));
+        routes.suffix(
+            ".azurecr.io",
+            front::handler(move |req| acr::handle(s.world.clone(), req)),
+        );
         let s = self.clone();
-        routes.suffix(".blob.core.windows.net", front::handler(move |req| blob::handle(s.world.clone(), req)));
+        routes.suffix(
+            ".blob.core.windows.net",
+            front::handler(move |req| blob::handle(s.world.clone(), req)),
+        );
         let (registries, accounts) = self.world.read(|w| {
             (
-                w.azure.registries.values().map(|r| format!("{}.azurecr.io", r.name.to_ascii_lowercase())).collect::<Vec<_>>(),
-                w.azure.storage_accounts.values().map(|a| format!("{}.blob.core.windows.net", a.name.to_ascii_lowercase())).collect::<Vec<_>>(),
+                w.azure
+                    .registries
+                    .values()
+                    .map(|r| format!("{}.azurecr.io", r.name.to_ascii_lowercase()))
+                    .collect::<Vec<_>>(),
+                w.azure
+                    .storage_accounts
+                    .values()
+                    .map(|a| format!("{}.blob.core.windows.net", a.name.to_ascii_lowercase()))
+                    .collect::<Vec<_>>(),
             )
         });
         for name in registries.iter().chain(&accounts) {
@@ -106,14 +136,23 @@ impl AzureService {
 /// The Azure state for a scenario's `azure:` section, with the example config's names
 /// (the CLI's names, when they differ, reseed it at start: [`use_names`]).
 pub fn seed_scenario(section: &serde_yaml::Value) -> Result<AzureState, String> {
-    AzureState::seed(&AzureNames::default(), &AzureScenario::from_yaml(Some(section))?)
+    AzureState::seed(
+        &AzureNames::default(),
+        &AzureScenario::from_yaml(Some(section))?,
+    )
 }
 
 /// Reseeds the world's Azure for `names` when it was seeded for other names (keeping
 /// the scenario's differences). Same names: nothing changes, so what earlier runs
 /// created stays.
 pub fn use_names(world: &SharedWorld, names: &AzureNames) -> Result<bool, String> {
-    let (seeded, same, scenario) = world.read(|w| (w.azure.seeded, w.azure.names == *names, w.azure.scenario.clone()));
+    let (seeded, same, scenario) = world.read(|w| {
+        (
+            w.azure.seeded,
+            w.azure.names == *names,
+            w.azure.scenario.clone(),
+        )
+    });
     if seeded && same {
         return Ok(false);
     }
@@ -131,7 +170,9 @@ impl AzureNames {
     pub fn save(&self, state_dir: &Path) -> Result<(), String> {
         let path = AzureNames::path(state_dir);
         let text = serde_yaml::to_string(self).map_err(|e| e.to_string())?;
-        std::fs::create_dir_all(path.parent().unwrap_or(state_dir)).and_then(|_| std::fs::write(&path, text)).map_err(|e| format!("writing {}: {e}", path.display()))
+        std::fs::create_dir_all(path.parent().unwrap_or(state_dir))
+            .and_then(|_| std::fs::write(&path, text))
+            .map_err(|e| format!("writing {}: {e}", path.display()))
     }
 
     pub fn load(state_dir: &Path) -> Option<AzureNames> {
@@ -158,7 +199,12 @@ impl ClientInfo {
 
     pub fn read(state_dir: &Path) -> Result<ClientInfo, String> {
         let path = ClientInfo::path(state_dir);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("the rehearsal's Azure is not running ({}: {e})", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "the rehearsal's Azure is not running ({}: {e})",
+                path.display()
+            )
+        })?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -177,19 +223,27 @@ pub async fn start_in_sim(
     kubeconfig: &Path,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, crate::SimError> {
-    let fail = |message: String| crate::SimError::Scenario { name: "azure".into(), message };
+    let fail = |message: String| crate::SimError::Scenario {
+        name: "azure".into(),
+        message,
+    };
     let names = AzureNames::load(state_dir).unwrap_or_default();
     use_names(&world, &names).map_err(fail)?;
     let service = AzureService::new(world);
     service.set_kubeconfig(&std::fs::read_to_string(kubeconfig).unwrap_or_default());
-    let endpoints = serve(&service, state_dir, Routes::default(), 0).await.map_err(fail)?;
+    let endpoints = serve(&service, state_dir, Routes::default(), 0)
+        .await
+        .map_err(fail)?;
     let info = ClientInfo {
         address: endpoints.front.addr,
         resolve: endpoints.resolve.clone(),
         ca_file: endpoints.ca_file.clone(),
         operator: endpoints.operator.clone(),
     };
-    info.write(state_dir).map_err(|e| crate::SimError::Io { path: ClientInfo::path(state_dir), source: e })?;
+    info.write(state_dir).map_err(|e| crate::SimError::Io {
+        path: ClientInfo::path(state_dir),
+        source: e,
+    })?;
     Ok(tokio::spawn(async move {
         let _serving = endpoints;
         while !*stop.borrow() {
@@ -201,7 +255,11 @@ pub async fn start_in_sim(
 }
 
 /// Seeds `world.azure` for the client's names and a scenario's `azure:` section.
-pub fn seed(world: &SharedWorld, names: &AzureNames, scenario: Option<&serde_yaml::Value>) -> Result<(), String> {
+pub fn seed(
+    world: &SharedWorld,
+    names: &AzureNames,
+    scenario: Option<&serde_yaml::Value>,
+) -> Result<(), String> {
     let scenario = AzureScenario::from_yaml(scenario)?;
     let state = AzureState::seed(names, &scenario)?;
     world.write(|w| w.azure = state);
@@ -234,13 +292,25 @@ pub struct OperatorCredential {
 /// `extra` routes (e.g. the Langfuse public host), with the world's CA from `state_dir`,
 /// installs the AcrPull image-pull policy, and writes the operator's token file.
 /// The world must be seeded first (see [`seed`]).
-pub async fn serve(service: &AzureService, state_dir: &Path, mut extra: Routes, port: u16) -> Result<Endpoints, String> {
+pub async fn serve(
+    service: &AzureService,
+    state_dir: &Path,
+    mut extra: Routes,
+    port: u16,
+) -> Result<Endpoints, String> {
     service.add_routes(&mut extra);
     let ca = RehearsalCa::load_or_create(state_dir).map_err(|e| e.to_string())?;
-    let tls = ca.server_config(&extra.certificate_names()).map_err(|e| e.to_string())?;
-    let front = front::start(extra, tls, port).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-    service.world.set_private_registry_access(Arc::new(AcrPullAccess));
-    let operator = write_operator_token(service, state_dir).map_err(|e| format!("writing the operator token: {e}"))?;
+    let tls = ca
+        .server_config(&extra.certificate_names())
+        .map_err(|e| e.to_string())?;
+    let front = front::start(extra, tls, port)
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    service
+        .world
+        .set_private_registry_access(Arc::new(AcrPullAccess));
+    let operator = write_operator_token(service, state_dir)
+        .map_err(|e| format!("writing the operator token: {e}"))?;
     Ok(Endpoints {
         resolve: front.resolve(),
         front,
@@ -251,25 +321,53 @@ pub async fn serve(service: &AzureService, state_dir: &Path, mut extra: Routes, 
 }
 
 /// Writes `azure/operator-token` (a service account token the operator app trusts).
-pub fn write_operator_token(service: &AzureService, state_dir: &Path) -> std::io::Result<OperatorCredential> {
+pub fn write_operator_token(
+    service: &AzureService,
+    state_dir: &Path,
+) -> std::io::Result<OperatorCredential> {
     let (tenant_id, client_id, jwt) = service.world.read(|w| {
         let s = &w.azure;
-        (s.tenant_id.clone(), s.operator.client_id.clone(), token::service_account_token(s, seed::OPERATOR_ISSUER, seed::OPERATOR_SUBJECT, 24))
+        (
+            s.tenant_id.clone(),
+            s.operator.client_id.clone(),
+            token::service_account_token(s, seed::OPERATOR_ISSUER, seed::OPERATOR_SUBJECT, 24),
+        )
     });
     let token_file = state_dir.join("azure").join("operator-token");
     write_token(&token_file, &jwt)?;
-    Ok(OperatorCredential { tenant_id, client_id, token_file })
+    Ok(OperatorCredential {
+        tenant_id,
+        client_id,
+        token_file,
+    })
 }
 
 /// Writes the token the AKS OIDC issuer would project into a pod running as
 /// `namespace/service_account` (what the Langfuse pods present), and returns its path.
-pub fn write_pod_token(service: &AzureService, state_dir: &Path, namespace: &str, service_account: &str) -> std::io::Result<PathBuf> {
+pub fn write_pod_token(
+    service: &AzureService,
+    state_dir: &Path,
+    namespace: &str,
+    service_account: &str,
+) -> std::io::Result<PathBuf> {
     let jwt = service.world.read(|w| {
         let s = &w.azure;
-        let issuer = s.clusters.values().next().map(|c| c.oidc_issuer_url.clone()).unwrap_or_default();
-        token::service_account_token(s, &issuer, &format!("system:serviceaccount:{namespace}:{service_account}"), 24)
+        let issuer = s
+            .clusters
+            .values()
+            .next()
+            .map(|c| c.oidc_issuer_url.clone())
+            .unwrap_or_default();
+        token::service_account_token(
+            s,
+            &issuer,
+            &format!("system:serviceaccount:{namespace}:{service_account}"),
+            24,
+        )
     });
-    let path = state_dir.join("azure").join(format!("pod-token-{namespace}-{service_account}"));
+    let path = state_dir
+        .join("azure")
+        .join(format!("pod-token-{namespace}-{service_account}"));
     write_token(&path, &jwt)?;
     Ok(path)
 }

@@ -34,23 +34,35 @@ pub const ROLES: &[(&str, &str)] = &[
 ];
 
 pub fn role_id(name: &str) -> Option<&'static str> {
-    ROLES.iter().find(|(n, id)| n.eq_ignore_ascii_case(name) || id.eq_ignore_ascii_case(name)).map(|(_, id)| *id)
+    ROLES
+        .iter()
+        .find(|(n, id)| n.eq_ignore_ascii_case(name) || id.eq_ignore_ascii_case(name))
+        .map(|(_, id)| *id)
 }
 
 pub fn role_name(id: &str) -> &str {
-    ROLES.iter().find(|(_, i)| i.eq_ignore_ascii_case(id)).map(|(n, _)| *n).unwrap_or(id)
+    ROLES
+        .iter()
+        .find(|(_, i)| i.eq_ignore_ascii_case(id))
+        .map(|(n, _)| *n)
+        .unwrap_or(id)
 }
 
 /// Whether `scope` is `parent` or below it.
 pub fn within(scope: &str, parent: &str) -> bool {
-    let (s, p) = (scope.to_ascii_lowercase(), parent.trim_end_matches('/').to_ascii_lowercase());
+    let (s, p) = (
+        scope.to_ascii_lowercase(),
+        parent.trim_end_matches('/').to_ascii_lowercase(),
+    );
     s == p || s.starts_with(&format!("{p}/"))
 }
 
 /// Whether `principal` holds one of `roles` at `scope` (directly or inherited).
 pub fn holds(state: &AzureState, principal: &str, scope: &str, roles: &[&str]) -> bool {
     state.role_assignments.iter().any(|a| {
-        a.principal_id.eq_ignore_ascii_case(principal) && within(scope, &a.scope) && roles.iter().any(|r| r.eq_ignore_ascii_case(&a.role))
+        a.principal_id.eq_ignore_ascii_case(principal)
+            && within(scope, &a.scope)
+            && roles.iter().any(|r| r.eq_ignore_ascii_case(&a.role))
     })
 }
 
@@ -63,7 +75,12 @@ pub enum Need {
 
 pub fn allowed(state: &AzureState, principal: &str, scope: &str, need: &Need) -> bool {
     match need {
-        Need::Read => holds(state, principal, scope, &[OWNER, CONTRIBUTOR, READER, USER_ACCESS_ADMIN]),
+        Need::Read => holds(
+            state,
+            principal,
+            scope,
+            &[OWNER, CONTRIBUTOR, READER, USER_ACCESS_ADMIN],
+        ),
         Need::Write => holds(state, principal, scope, &[OWNER, CONTRIBUTOR]),
         Need::AssignRoles => holds(state, principal, scope, &[OWNER, USER_ACCESS_ADMIN]),
     }
@@ -71,23 +88,53 @@ pub fn allowed(state: &AzureState, principal: &str, scope: &str, need: &Need) ->
 
 /// Data actions on blobs.
 pub fn may_read_blobs(state: &AzureState, principal: &str, container_scope: &str) -> bool {
-    holds(state, principal, container_scope, &[BLOB_DATA_READER, BLOB_DATA_CONTRIBUTOR, BLOB_DATA_OWNER])
+    holds(
+        state,
+        principal,
+        container_scope,
+        &[BLOB_DATA_READER, BLOB_DATA_CONTRIBUTOR, BLOB_DATA_OWNER],
+    )
 }
 
 pub fn may_write_blobs(state: &AzureState, principal: &str, container_scope: &str) -> bool {
-    holds(state, principal, container_scope, &[BLOB_DATA_CONTRIBUTOR, BLOB_DATA_OWNER])
+    holds(
+        state,
+        principal,
+        container_scope,
+        &[BLOB_DATA_CONTRIBUTOR, BLOB_DATA_OWNER],
+    )
 }
 
 /// `generateUserDelegationKey` is an account-level action: the Delegator role, or a
 /// data role assigned at the account (not only on a container) grants it.
 pub fn may_get_delegation_key(state: &AzureState, principal: &str, account_scope: &str) -> bool {
-    holds(state, principal, account_scope, &[BLOB_DELEGATOR, BLOB_DATA_READER, BLOB_DATA_CONTRIBUTOR, BLOB_DATA_OWNER])
+    holds(
+        state,
+        principal,
+        account_scope,
+        &[
+            BLOB_DELEGATOR,
+            BLOB_DATA_READER,
+            BLOB_DATA_CONTRIBUTOR,
+            BLOB_DATA_OWNER,
+        ],
+    )
 }
 
 pub fn may_pull(state: &AzureState, principal: &str, registry_scope: &str) -> bool {
-    holds(state, principal, registry_scope, &[ACR_PULL, ACR_PUSH, CONTRIBUTOR, OWNER])
+    holds(
+        state,
+        principal,
+        registry_scope,
+        &[ACR_PULL, ACR_PUSH, CONTRIBUTOR, OWNER],
+    )
 }
 
 pub fn may_push(state: &AzureState, principal: &str, registry_scope: &str) -> bool {
-    holds(state, principal, registry_scope, &[ACR_PUSH, CONTRIBUTOR, OWNER])
+    holds(
+        state,
+        principal,
+        registry_scope,
+        &[ACR_PUSH, CONTRIBUTOR, OWNER],
+    )
 }

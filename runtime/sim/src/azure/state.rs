@@ -196,12 +196,19 @@ pub struct AzureState {
 
 /// The key of a resource in the maps above.
 pub fn key(group: &str, name: &str) -> String {
-    format!("{}/{}", group.to_ascii_lowercase(), name.to_ascii_lowercase())
+    format!(
+        "{}/{}",
+        group.to_ascii_lowercase(),
+        name.to_ascii_lowercase()
+    )
 }
 
 impl AzureState {
     pub fn group_id(&self, group: &str) -> String {
-        format!("/subscriptions/{}/resourceGroups/{group}", self.subscription.id)
+        format!(
+            "/subscriptions/{}/resourceGroups/{group}",
+            self.subscription.id
+        )
     }
 
     pub fn resource_id(&self, group: &str, provider_type: &str, name: &str) -> String {
@@ -209,7 +216,11 @@ impl AzureState {
     }
 
     pub fn cluster_id(&self, c: &Cluster) -> String {
-        self.resource_id(&c.group, "Microsoft.ContainerService/managedClusters", &c.name)
+        self.resource_id(
+            &c.group,
+            "Microsoft.ContainerService/managedClusters",
+            &c.name,
+        )
     }
 
     pub fn registry_id(&self, r: &Registry) -> String {
@@ -221,29 +232,43 @@ impl AzureState {
     }
 
     pub fn identity_id(&self, i: &ManagedIdentity) -> String {
-        self.resource_id(&i.group, "Microsoft.ManagedIdentity/userAssignedIdentities", &i.name)
+        self.resource_id(
+            &i.group,
+            "Microsoft.ManagedIdentity/userAssignedIdentities",
+            &i.name,
+        )
     }
 
     /// A registry by login server (`contosolangfuse.azurecr.io`).
     pub fn registry_by_host(&self, host: &str) -> Option<&Registry> {
         let name = host.split('.').next().unwrap_or_default();
-        self.registries.values().find(|r| r.name.eq_ignore_ascii_case(name))
+        self.registries
+            .values()
+            .find(|r| r.name.eq_ignore_ascii_case(name))
     }
 
     pub fn account_by_name(&self, name: &str) -> Option<&StorageAccount> {
-        self.storage_accounts.values().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.storage_accounts
+            .values()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     pub fn account_by_name_mut(&mut self, name: &str) -> Option<&mut StorageAccount> {
-        self.storage_accounts.values_mut().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.storage_accounts
+            .values_mut()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     pub fn application(&self, app_id: &str) -> Option<&Application> {
-        self.applications.iter().find(|a| a.app_id.eq_ignore_ascii_case(app_id))
+        self.applications
+            .iter()
+            .find(|a| a.app_id.eq_ignore_ascii_case(app_id))
     }
 
     pub fn identity_by_client_id(&self, client_id: &str) -> Option<&ManagedIdentity> {
-        self.identities.values().find(|i| i.client_id.eq_ignore_ascii_case(client_id))
+        self.identities
+            .values()
+            .find(|i| i.client_id.eq_ignore_ascii_case(client_id))
     }
 
     /// A deterministic GUID-shaped ID (`prefix` keeps kinds apart in the first block).

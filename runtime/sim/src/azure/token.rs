@@ -45,7 +45,9 @@ pub fn verify(state: &AzureState, token: &str) -> Result<Json, String> {
     let (Some(head), Some(body), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
         return Err("the token is not a JWT".into());
     };
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig).map_err(|_| "bad signature encoding".to_string())?;
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sig)
+        .map_err(|_| "bad signature encoding".to_string())?;
     aws_lc_rs::hmac::verify(&key(state), format!("{head}.{body}").as_bytes(), &sig)
         .map_err(|_| "the token's signature is invalid (issued by another world?)".to_string())?;
     let claims: Json = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -82,7 +84,12 @@ pub fn access_token(state: &AzureState, principal: &str, app_id: &str, aud: &str
 
 /// A service account token as the AKS OIDC issuer would project it into a pod (or,
 /// for the operator, as its rehearsal token file holds it).
-pub fn service_account_token(state: &AzureState, issuer: &str, subject: &str, hours: i64) -> String {
+pub fn service_account_token(
+    state: &AzureState,
+    issuer: &str,
+    subject: &str,
+    hours: i64,
+) -> String {
     let now = web::now().as_second();
     sign(
         state,
@@ -93,9 +100,13 @@ pub fn service_account_token(state: &AzureState, issuer: &str, subject: &str, ho
 /// The audience a scope asks for: `https://management.azure.com/.default` → `https://management.azure.com/`.
 fn audience(scope: &str) -> String {
     let first = scope.split_whitespace().next().unwrap_or_default();
-    let resource = first.trim_end_matches("/.default").trim_end_matches(".default");
+    let resource = first
+        .trim_end_matches("/.default")
+        .trim_end_matches(".default");
     match resource {
-        "https://management.azure.com" | "https://management.core.windows.net" => format!("{resource}/"),
+        "https://management.azure.com" | "https://management.core.windows.net" => {
+            format!("{resource}/")
+        }
         other => other.to_string(),
     }
 }
@@ -120,8 +131,12 @@ pub async fn login(world: SharedWorld, req: Request<Body>) -> Response<Body> {
     let (parts, body) = web::body_bytes(req).await;
     let path = parts.uri.path().to_string();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if parts.method != "POST" || segments.len() != 4 || segments[1..] != ["oauth2", "v2.0", "token"] {
-        return web::json(StatusCode::NOT_FOUND, &json!({"error": "not_found", "error_description": format!("the rehearsal serves only POST /<tenant>/oauth2/v2.0/token, not {path}")}));
+    if parts.method != "POST" || segments.len() != 4 || segments[1..] != ["oauth2", "v2.0", "token"]
+    {
+        return web::json(
+            StatusCode::NOT_FOUND,
+            &json!({"error": "not_found", "error_description": format!("the rehearsal serves only POST /<tenant>/oauth2/v2.0/token, not {path}")}),
+        );
     }
     let tenant = segments[0].to_string();
     let f = web::form(&String::from_utf8_lossy(&body));

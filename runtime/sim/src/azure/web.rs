@@ -9,13 +9,18 @@ use axum::http::{Request, Response, StatusCode};
 /// The whole request body (capped: the rehearsal serves small documents).
 pub async fn body_bytes(req: Request<Body>) -> (axum::http::request::Parts, Vec<u8>) {
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.map(|b| b.to_vec()).unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
     (parts, bytes)
 }
 
 /// `a=1&b=2` (query or `application/x-www-form-urlencoded` body) as a map.
 pub fn form(text: &str) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(text.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(text.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 pub fn query(parts: &axum::http::request::Parts) -> BTreeMap<String, String> {
@@ -23,14 +28,20 @@ pub fn query(parts: &axum::http::request::Parts) -> BTreeMap<String, String> {
 }
 
 pub fn header(parts: &axum::http::request::Parts, name: &str) -> Option<String> {
-    parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &axum::http::request::Parts) -> Option<String> {
     let auth = header(parts, "authorization")?;
     let (scheme, token) = auth.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
@@ -51,7 +62,10 @@ pub fn text(status: StatusCode, content_type: &str, body: impl Into<Body>) -> Re
 
 /// Escapes text for XML element content.
 pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The text of the first `<tag>…</tag>` in an XML document.
