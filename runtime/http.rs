@@ -95,6 +95,24 @@ pub fn azure_transport(env: &Arc<Environment>) -> Result<azure_core::http::Trans
     Ok(azure_core::http::Transport::new(Arc::new(client)))
 }
 
+/// Client options for the Azure SDK's pipelines: our transport, and a short retry
+/// budget (a TLS or DNS failure will not heal in the SDK's default minute of retries;
+/// throttling still gets a few tries, honouring `Retry-After`).
+pub fn azure_client_options(
+    env: &Arc<Environment>,
+) -> Result<azure_core::http::ClientOptions, Failure> {
+    use azure_core::http::{ExponentialRetryOptions, RetryOptions};
+    Ok(azure_core::http::ClientOptions {
+        transport: Some(azure_transport(env)?),
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            max_retries: 3,
+            max_total_elapsed: time::Duration::seconds(30),
+            ..ExponentialRetryOptions::default()
+        }),
+        ..azure_core::http::ClientOptions::default()
+    })
+}
+
 /// A failure for a request that did not get an HTTP answer.
 pub fn send_failure(what: &str, e: &reqwest::Error) -> Failure {
     let mut cause = e.to_string();

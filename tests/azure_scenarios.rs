@@ -212,3 +212,31 @@ fn the_kubelet_may_pull_only_when_acr_is_attached() {
         assert_eq!(result.is_ok(), allowed, "{scenario}: {result:?}");
     }
 }
+
+#[test]
+fn ensure_acr_pull_attaches_the_registry_when_asked() {
+    let az = AzureRehearsal::start("acr-not-attached");
+    let script = r#"
+        try { az::ensure_acr_pull("rg-contoso-langfuse-test", "aks-contoso-langfuse", "contosolangfuse"); }
+        catch (e) { print(`${e.kind}: ${e.hint}`); }
+    "#;
+    az.test(script)
+        .stdout_has("not_found: az role assignment create")
+        .stdout_has("--role \"AcrPull\"")
+        .run();
+    az.test(r#"print(`acr pull ${az::ensure_acr_pull("rg-contoso-langfuse-test", "aks-contoso-langfuse", "contosolangfuse").outcome}`);"#)
+        .arg("--create-missing")
+        .stdout_has("acr pull created")
+        .run();
+    az.test(r#"print(`attached ${az::acr_attached("rg-contoso-langfuse-test", "aks-contoso-langfuse", "contosolangfuse").attached}`);"#)
+        .stdout_has("attached true")
+        .run();
+    let pull = az.world().read(|w| {
+        lfrun_sim::azure::AcrPullAccess.kubelet_may_pull(
+            w,
+            "contosolangfuse.azurecr.io",
+            "langfuse-web",
+        )
+    });
+    assert!(pull.is_ok(), "{pull:?}");
+}

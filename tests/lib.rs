@@ -9,6 +9,7 @@ mod azure_acr_secrets;
 mod azure_arm;
 mod azure_blob;
 mod azure_fixtures;
+mod azure_http;
 mod azure_rehearsal;
 mod azure_scenarios;
 mod cancel;

@@ -29,10 +29,7 @@ pub const SAS_VERSION: &str = "2022-11-02";
 fn service(az: &Azure, account: &str) -> Result<BlobServiceClient, Failure> {
     let url = az.endpoints.blob_url(account);
     let options = BlobServiceClientOptions {
-        client_options: ClientOptions {
-            transport: Some(crate::http::azure_transport(&az.env)?),
-            ..ClientOptions::default()
-        },
+        client_options: crate::http::azure_client_options(&az.env)?,
         ..BlobServiceClientOptions::default()
     };
     let url = azure_core::http::Url::parse(&url)

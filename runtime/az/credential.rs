@@ -46,9 +46,8 @@ impl Credential {
             let mut cloud = azure_core::cloud::CustomConfiguration::default();
             cloud.authority_host = endpoints.authority.clone();
             Ok(ClientOptions {
-                transport: Some(crate::http::azure_transport(env)?),
                 cloud: Some(Arc::new(cloud.into())),
-                ..ClientOptions::default()
+                ..crate::http::azure_client_options(env)?
             })
         };
         let sdk = |e: azure_core::Error| {

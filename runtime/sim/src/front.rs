@@ -22,6 +22,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+/// The body and HTTP types handlers use (re-exported so callers need not depend on axum).
+pub use axum::body::Body as HandlerBody;
+pub use axum::http as handler_http;
+
 /// Answers the requests for one host.
 pub type Handler = Arc<
     dyn Fn(Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync,
