@@ -101,6 +101,8 @@ pub struct Reporter {
 
 struct Inner {
     mode: OutputMode,
+    /// Shows nothing but warnings (a rehearsal preparing its scenario).
+    quiet: bool,
     color: bool,
     stderr_tty: bool,
     verbosity: u8,
@@ -115,9 +117,26 @@ impl Reporter {
         Reporter {
             inner: Arc::new(Inner {
                 mode,
+                quiet: false,
                 color: stdout_tty && !no_color && mode == OutputMode::Text,
                 stderr_tty: std::io::stderr().is_terminal(),
                 verbosity,
+                lock: Mutex::new(()),
+                spinner_active: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// A reporter that shows only warnings.
+    pub fn quiet() -> Reporter {
+        let r = Reporter::new(OutputMode::Text, 0);
+        Reporter {
+            inner: Arc::new(Inner {
+                quiet: true,
+                mode: r.inner.mode,
+                color: false,
+                stderr_tty: false,
+                verbosity: 0,
                 lock: Mutex::new(()),
                 spinner_active: AtomicBool::new(false),
             }),
@@ -133,6 +152,9 @@ impl Reporter {
     }
 
     pub fn emit(&self, event: Event) {
+        if self.inner.quiet && !matches!(event, Event::Warning { .. }) {
+            return;
+        }
         let _guard = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.clear_spinner_line();
         match self.inner.mode {
