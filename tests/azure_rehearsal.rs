@@ -56,12 +56,24 @@ pub struct AzureRehearsal {
 impl AzureRehearsal {
     /// A fresh rehearsal from a shipped scenario name or a scenario file path.
     pub fn start(scenario: &str) -> AzureRehearsal {
+        AzureRehearsal::start_with(scenario, None)
+    }
+
+    /// Like `start`, for a client config with its own names (`azure.*`, `langfuse.*`),
+    /// handed over the way the CLI does: `AzureNames::save` before `Sim::start`.
+    pub fn start_with(scenario: &str, client_config: Option<&str>) -> AzureRehearsal {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("tokio runtime");
         let dir = tempfile::tempdir().expect("temp dir");
+        if let Some(text) = client_config {
+            let yaml: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+            lfrun_sim::azure::AzureNames::from_config(&yaml)
+                .save(&dir.path().join("sim"))
+                .unwrap();
+        }
         let mut options = SimOptions::new(dir.path().join("sim"));
         options.scenario = Some(scenario.to_string());
         options.attach = false;

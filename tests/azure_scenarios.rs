@@ -240,3 +240,35 @@ fn ensure_acr_pull_attaches_the_registry_when_asked() {
     });
     assert!(pull.is_ok(), "{pull:?}");
 }
+
+#[test]
+fn a_client_with_its_own_names_rehearses_them() {
+    let names = "azure:\n  resource_group: rg-fabrikam-obs\n  aks_cluster: aks-fabrikam\n  acr: fabrikamacr\n  storage_account: fabrikamst\n  managed_identity: id-fabrikam\nlangfuse:\n  public_url: https://obs.fabrikam.example\n";
+    let az = AzureRehearsal::start_with("sso-redirect-mismatch", Some(names));
+    assert!(
+        az.info.resolve.contains_key("fabrikamacr.azurecr.io")
+            && az
+                .info
+                .resolve
+                .contains_key("fabrikamst.blob.core.windows.net"),
+        "{:?}",
+        az.info.resolve
+    );
+    az.test(
+        r#"
+        let c = az::aks("rg-fabrikam-obs", "aks-fabrikam");
+        print(`aks ${c.oidc_issuer_enabled}`);
+        print(`acr ${az::acr("rg-fabrikam-obs", "fabrikamacr").login_server}`);
+        print(`attached ${az::acr_attached("rg-fabrikam-obs", "aks-fabrikam", "fabrikamacr").attached}`);
+        let app = az::app_registration("5d1e7a00-0000-4000-8000-00000000a11d", "https://obs.fabrikam.example");
+        print(`app ${app.findings.map(|f| f.check)}`);
+        print(`blobs ${az::blob_list("fabrikamst", "langfuse", "").len()}`);
+        "#,
+    )
+    .stdout_has("aks true")
+    .stdout_has("acr fabrikamacr.azurecr.io")
+    .stdout_has("attached true")
+    .stdout_has(r#"app ["redirect_uri"]"#)
+    .stdout_has("blobs 0")
+    .run();
+}
