@@ -292,3 +292,36 @@ fn long_running_creates_are_polled_to_completion() {
     );
     assert!(az.azure(|s| s.operations.values().all(|o| o.polls_left == 0)));
 }
+
+#[test]
+fn tokens_are_cached_per_scope_for_the_run() {
+    let az = AzureRehearsal::start("healthy");
+    az.test(
+        r#"
+        for i in 0..5 { az::aks("rg-contoso-langfuse-test", "aks-contoso-langfuse"); az::identity("rg-contoso-langfuse-test", "id-contoso-langfuse"); }
+        az::app_registration("5d1e7a00-0000-4000-8000-00000000a11d", "https://langfuse.contoso.example");
+        az::app_registration("5d1e7a00-0000-4000-8000-00000000a11d", "https://langfuse.contoso.example");
+        az::blob_list("contosolangfusest", "langfuse", "");
+        az::blob_list("contosolangfusest", "langfuse", "events/");
+        print("done");
+        "#,
+    )
+    .stdout_has("done")
+    .run();
+    let issued = az.azure(|s| s.tokens_issued.clone());
+    assert_eq!(
+        issued.get("https://management.azure.com/"),
+        Some(&1),
+        "{issued:?}"
+    );
+    assert_eq!(
+        issued.get("https://graph.microsoft.com"),
+        Some(&1),
+        "{issued:?}"
+    );
+    assert_eq!(
+        issued.get("https://storage.azure.com"),
+        Some(&1),
+        "{issued:?}"
+    );
+}

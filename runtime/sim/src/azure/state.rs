@@ -192,6 +192,9 @@ pub struct AzureState {
     pub operations: BTreeMap<String, Operation>,
     /// Counter for generated IDs (deterministic per world).
     pub next_id: u64,
+    /// Access tokens issued by the token endpoint, by audience (tests read how often
+    /// clients came back for one).
+    pub tokens_issued: BTreeMap<String, u64>,
 }
 
 /// The key of a resource in the maps above.

@@ -140,8 +140,8 @@ pub async fn login(world: SharedWorld, req: Request<Body>) -> Response<Body> {
     }
     let tenant = segments[0].to_string();
     let f = web::form(&String::from_utf8_lossy(&body));
-    world.read(|w| {
-        let s = &w.azure;
+    world.write(|w| {
+        let s = &mut w.azure;
         if !tenant.eq_ignore_ascii_case(&s.tenant_id) {
             return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
         }
@@ -178,7 +178,9 @@ pub async fn login(world: SharedWorld, req: Request<Body>) -> Response<Body> {
         } else {
             return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
         }
-        let token = access_token(s, &principal, &client_id, &audience(&scope));
+        let aud = audience(&scope);
+        *s.tokens_issued.entry(aud.clone()).or_default() += 1;
+        let token = access_token(s, &principal, &client_id, &aud);
         web::json(StatusCode::OK, &json!({"token_type": "Bearer", "expires_in": LIFETIME_SECS, "ext_expires_in": LIFETIME_SECS, "access_token": token}))
     })
 }
