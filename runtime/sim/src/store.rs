@@ -50,7 +50,7 @@ pub struct Change {
 }
 
 /// How many past changes are kept for watches that resume from an older resourceVersion.
-const HISTORY_LIMIT: usize = 20_000;
+const HISTORY_LIMIT: usize = 4_000;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ObjectStore {

@@ -323,7 +323,7 @@ async fn list_with_label_and_field_selectors_and_paging() {
         .await;
     assert_eq!(names(&r.body), vec!["c"]);
     let r = t
-        .get("/api/v1/namespaces/sel/configmaps?fieldSelector=metadata.name%21%3Dc")
+        .get("/api/v1/namespaces/sel/configmaps?labelSelector=tier&fieldSelector=metadata.name%21%3Dc")
         .await;
     assert_eq!(names(&r.body), vec!["a", "b", "d"]);
     let bad = t
@@ -338,14 +338,14 @@ async fn list_with_label_and_field_selectors_and_paging() {
     let all = t.get("/api/v1/configmaps?labelSelector=tier").await;
     assert_eq!(names(&all.body).len(), 4);
     let page1 = t
-        .get("/api/v1/namespaces/sel/configmaps?limit=3")
+        .get("/api/v1/namespaces/sel/configmaps?labelSelector=tier&limit=3")
         .await
         .body;
     assert_eq!(names(&page1), vec!["a", "b", "c"]);
     let token = page1["metadata"]["continue"].as_str().unwrap();
     let page2 = t
         .get(&format!(
-            "/api/v1/namespaces/sel/configmaps?limit=3&continue={token}"
+            "/api/v1/namespaces/sel/configmaps?labelSelector=tier&limit=3&continue={token}"
         ))
         .await
         .body;

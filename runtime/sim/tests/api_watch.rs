@@ -117,7 +117,7 @@ async fn watch_resumes_from_a_resource_version() {
     let evs = events(
         &t,
         &format!(
-            "/api/v1/namespaces/w/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"
+            "/api/v1/namespaces/w/configmaps?watch=true&labelSelector=app&resourceVersion={rv}&timeoutSeconds=1"
         ),
         2,
     )
@@ -154,7 +154,7 @@ async fn watch_list_and_label_changes() {
     t.post("/api/v1/namespaces/w/configmaps", &cm("a", "x"))
         .await;
     // sendInitialEvents: existing objects, then a bookmark marking their end
-    let evs = events(&t, "/api/v1/namespaces/w/configmaps?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1", 2).await;
+    let evs = events(&t, "/api/v1/namespaces/w/configmaps?watch=1&labelSelector=app&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1", 2).await;
     assert_eq!(evs[0]["type"], "ADDED");
     assert_eq!(evs[1]["type"], "BOOKMARK");
     assert_eq!(

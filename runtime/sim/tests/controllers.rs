@@ -447,3 +447,38 @@ async fn container_logs_with_tail_and_container() {
     assert_eq!(text.lines().count(), 1);
     assert_eq!(text.trim(), "info: Listening on port 3030");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_get_a_default_service_account() {
+    let t = start("empty").await;
+    t.post("/api/v1/namespaces", &namespace("fresh")).await;
+    t.wait_for(
+        "/api/v1/namespaces/fresh/serviceaccounts/default",
+        "default service account",
+        |sa| sa["metadata"]["name"] == "default",
+    )
+    .await;
+    t.wait_for(
+        "/api/v1/namespaces/fresh/configmaps/kube-root-ca.crt",
+        "root CA",
+        |cm| cm["data"]["ca.crt"].is_string(),
+    )
+    .await;
+    // deleting the namespace removes its contents, then the namespace
+    let r = t.delete("/api/v1/namespaces/fresh").await;
+    assert_eq!(r.body["status"]["phase"], "Terminating");
+    t.wait_for("/api/v1/namespaces", "namespace gone", |l| {
+        l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["metadata"]["name"] != "fresh")
+    })
+    .await;
+    assert_eq!(
+        t.get("/api/v1/namespaces/fresh/serviceaccounts/default")
+            .await
+            .body["items"],
+        serde_json::Value::Null
+    );
+}

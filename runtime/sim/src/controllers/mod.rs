@@ -15,6 +15,7 @@ pub mod events;
 pub mod garbage_collector;
 pub mod kubelet;
 pub mod kubelet_stats;
+pub mod namespace_defaults;
 pub mod objects;
 pub mod replicaset;
 pub mod scheduler;
@@ -67,6 +68,7 @@ pub fn reconcile(world: &mut World, access: &dyn PrivateRegistryAccess) -> Optio
     for _ in 0..25 {
         let before = world.kube.resource_version;
         garbage_collector::run(world, &mut pass);
+        namespace_defaults::run(world, &mut pass);
         deployment::run(world, &mut pass);
         replicaset::run(world, &mut pass);
         statefulset::run(world, &mut pass);
