@@ -234,3 +234,43 @@ fn dry_run_reads_but_makes_no_write_requests() {
     );
     assert!(!cluster.requests().is_empty(), "dry run still reads");
 }
+
+#[test]
+fn kinds_beyond_the_built_ins_are_found_by_discovery() {
+    let cluster = Rehearsal::start("empty");
+    cluster
+        .test(
+            r#"
+            kube::apply(#{apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition",
+                metadata: #{name: "widgets.example.com"},
+                spec: #{group: "example.com", scope: "Namespaced",
+                        names: #{plural: "widgets", singular: "widget", kind: "Widget"},
+                        versions: [#{name: "v1", served: true, storage: true,
+                                     schema: #{openAPIV3Schema: #{type: "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+            kube::ensure_namespace("apps");
+            let w = #{apiVersion: "example.com/v1", kind: "Widget",
+                      metadata: #{name: "w1", namespace: "apps"}, spec: #{size: 3}};
+            print(`apply ${kube::apply(w).outcome}`);
+            print(`again ${kube::apply(w).outcome}`);
+            print(`by group ${kube::get("widgets.example.com", "apps", "w1").spec.size}`);
+            print(`by version ${kube::get("example.com/v1/Widget", "apps", "w1").metadata.name}`);
+            print(`by kind ${kube::list("Widget", "apps").len()}`);
+            print(`deleted ${kube::delete("widget", "apps", "w1")}`);
+            "#,
+        )
+        .arg("--yes")
+        .stdout_has("apply created")
+        .stdout_has("again kept")
+        .stdout_has("by group 3")
+        .stdout_has("by version w1")
+        .stdout_has("by kind 1")
+        .stdout_has("deleted deleted")
+        .run();
+    // The bare kind name needed the server's list of kinds once, not once per call.
+    let discoveries = cluster
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/apis")
+        .count();
+    assert!(discoveries <= 1, "discovery ran {discoveries} times");
+}

@@ -209,6 +209,9 @@ mod tests {
         assert_eq!(f.message, "Secret langfuse/langfuse-secrets not found");
         let f = api_failure(status(403, "Forbidden", "no"), "get", &secret, "");
         assert_eq!(f.kind, ErrorKind::Forbidden);
+        let f = api_failure(status(401, "Unauthorized", "expired"), "get", &secret, "");
+        assert_eq!(f.kind, ErrorKind::Forbidden);
+        assert!(f.hint.contains("expired"), "{}", f.hint);
         let f = api_failure(
             status(409, "AlreadyExists", "exists"),
             "create",
