@@ -274,3 +274,20 @@ fn kinds_beyond_the_built_ins_are_found_by_discovery() {
         .count();
     assert!(discoveries <= 1, "discovery ran {discoveries} times");
 }
+
+#[test]
+fn the_rehearsal_target_hands_kube_its_kubeconfig() {
+    // The CLI's own path: `--target sim` starts the rehearsal and the kube:: client
+    // finds it through the run's Environment, like any other cluster.
+    Test::new()
+        .script(
+            r#"
+            print(`outcome ${kube::ensure_namespace("langfuse").outcome}`);
+            print(`server ${kube::version().server}`);
+            "#,
+        )
+        .args(["--target", "sim", "--scenario", "empty"])
+        .stdout_has("outcome created")
+        .stdout_has("server http://127.0.0.1:")
+        .run();
+}
