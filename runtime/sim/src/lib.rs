@@ -33,6 +33,7 @@ pub mod front;
 pub mod helm_release;
 mod ids;
 pub mod kube;
+pub mod langfuse;
 pub mod logs;
 pub mod quantity;
 pub mod registry;

@@ -79,6 +79,9 @@ pub struct World {
     /// The Azure part of the rehearsal (Resource Manager, Graph, ACR, Blob state), see `azure/`.
     #[serde(default)]
     pub azure: crate::azure::AzureState,
+    /// What the rehearsal's Langfuse keeps (ClickHouse rows, media records), see `langfuse/`.
+    #[serde(default)]
+    pub langfuse: crate::langfuse::LangfuseState,
 }
 
 impl World {
@@ -98,6 +101,7 @@ impl World {
             faults: ActiveFaults::default(),
             api_faults: None,
             azure: crate::azure::AzureState::default(),
+            langfuse: crate::langfuse::LangfuseState::default(),
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - `state.rs` — what exists (typed resources, role assignments, app registrations);
 //! - `seed.rs` — the healthy Azure for the client's names, plus a scenario's differences;
 //! - `token.rs` — `login.microsoftonline.com`: workload identity and client secret grants;
+//! - `authorize.rs` — its interactive sign-in (`/oauth2/v2.0/authorize`), which checks
+//!   the app registration's redirect URIs;
 //! - `arm.rs`, `graph.rs`, `acr.rs`, `blob.rs` — the other hosts;
 //! - `rbac.rs` — who may do what; `access.rs` — what the kubelet and the Langfuse pods may do.
 //!
@@ -28,6 +30,7 @@
 pub mod access;
 pub mod acr;
 pub mod arm;
+pub mod authorize;
 pub mod blob;
 pub mod graph;
 pub mod rbac;
@@ -91,7 +94,7 @@ impl AzureService {
         let s = self.clone();
         routes.host(
             "login.microsoftonline.com",
-            front::handler(move |req| token::login(s.world.clone(), req)),
+            front::handler(move |req| authorize::login(s.world.clone(), req)),
         );
         let s = self.clone();
         routes.host(
@@ -231,7 +234,8 @@ pub async fn start_in_sim(
     use_names(&world, &names).map_err(fail)?;
     let service = AzureService::new(world);
     service.set_kubeconfig(&std::fs::read_to_string(kubeconfig).unwrap_or_default());
-    let endpoints = serve(&service, state_dir, Routes::default(), 0)
+    let langfuse = crate::langfuse::routes(&service.world);
+    let endpoints = serve(&service, state_dir, langfuse, 0)
         .await
         .map_err(fail)?;
     let info = ClientInfo {
