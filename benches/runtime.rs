@@ -20,15 +20,29 @@ fn main() {
     std::fs::write(dir.path().join("empty.rhai"), "").unwrap();
 
     let playbooks: Vec<String> = std::fs::read_dir(format!("{root}/playbooks"))
-        .map(|d| d.flatten().map(|e| e.path().display().to_string()).filter(|p| p.ends_with(".rhai")).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path().display().to_string())
+                .filter(|p| p.ends_with(".rhai"))
+                .collect()
+        })
         .unwrap_or_default();
     let check = median(|| {
         let start = Instant::now();
-        let status = Command::new(lfrun).arg("check").args(&playbooks).stdout(Stdio::null()).status().unwrap();
+        let status = Command::new(lfrun)
+            .arg("check")
+            .args(&playbooks)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
         assert!(status.success() || playbooks.is_empty());
         start.elapsed()
     });
-    println!("lfrun check over {} playbooks: median {:.1} ms (target < 30 ms)", playbooks.len(), ms(check));
+    println!(
+        "lfrun check over {} playbooks: median {:.1} ms (target < 30 ms)",
+        playbooks.len(),
+        ms(check)
+    );
 
     let startup = median(|| {
         let start = Instant::now();
@@ -51,10 +65,16 @@ fn main() {
         child.wait().unwrap();
         elapsed
     });
-    println!("start-up to the first script statement: median {:.1} ms (target < 15 ms)", ms(startup));
+    println!(
+        "start-up to the first script statement: median {:.1} ms (target < 15 ms)",
+        ms(startup)
+    );
 
     let rss_kib = peak_rss_kib(lfrun, dir.path());
-    println!("peak RSS of an empty script run: {:.1} MiB (target < 30 MiB)", rss_kib as f64 / 1024.0);
+    println!(
+        "peak RSS of an empty script run: {:.1} MiB (target < 30 MiB)",
+        rss_kib as f64 / 1024.0
+    );
 }
 
 fn median(mut f: impl FnMut() -> Duration) -> Duration {

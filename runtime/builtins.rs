@@ -229,6 +229,28 @@ fn run_step(
     })
 }
 
+fn run_playbook(run: &RunContext, ctx: &NativeCallContext, name: &str) -> ScriptResult<()> {
+    let caller = ctx.call_source().unwrap_or("");
+    let sibling = std::path::Path::new(caller)
+        .parent()
+        .map(|d| d.join(format!("{name}.rhai")));
+    let script =
+        match sibling.filter(|p| !caller.starts_with(crate::embedded::PREFIX) && p.is_file()) {
+            Some(path) => crate::script::Script::load(&path.display().to_string())?,
+            None => crate::script::Script::load(name)?,
+        };
+    run.reporter
+        .info(format!("\n==> running playbook {}", script.source));
+    let engine = ctx.engine();
+    let mut ast = engine
+        .compile(&script.text)
+        .map_err(|e| Failure::new(ErrorKind::Script, format!("{}: {e}", script.source)))?;
+    ast.set_source(script.source.as_str());
+    let mut scope = rhai::Scope::new();
+    scope.push_constant("config", run.config.to_dynamic());
+    engine.run_ast_with_scope(&mut scope, &ast)
+}
+
 /// The error at the bottom of a chain of function-call/module wrappers.
 pub fn innermost_mut(err: &mut Box<EvalAltResult>) -> &mut EvalAltResult {
     match &mut **err {

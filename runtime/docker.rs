@@ -282,6 +282,28 @@ pub fn module(run: &Arc<RunContext>) -> Module {
 
     let s = d.clone();
     m.fun(
+        "image_exists",
+        "True when the registry already has IMAGE (`docker manifest inspect`; needs a login for private registries).",
+        &["image"],
+        move |image: &str| -> ScriptResult<bool> {
+            let env = s.env()?;
+            let command = s
+                .command(&env, vec!["manifest".into(), "inspect".into(), image.into()])
+                .timeout(SHORT_TIMEOUT);
+            let out = s.run.block_on(async { command.output(Some(&s.run.reporter)).await })?;
+            if out.code == 0 {
+                return Ok(true);
+            }
+            let stderr = out.stderr.to_ascii_lowercase();
+            if stderr.contains("no such manifest") || stderr.contains("manifest unknown") || stderr.contains("not found") {
+                return Ok(false);
+            }
+            Err(command.failure(&out).into())
+        },
+    );
+
+    let s = d.clone();
+    m.fun(
         "push",
         "Pushes IMAGE to its registry (`docker push`). Returns `#{outcome, image, digest}`.",
         &["image"],

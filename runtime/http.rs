@@ -151,6 +151,41 @@ pub fn module(run: &Arc<RunContext>) -> rhai::Module {
         &["url"],
         move |url: Dynamic| -> ScriptResult<Map> { Ok(request(&r, "GET", &url, &Map::new())?) },
     );
+    m.fun(
+        "basic_auth",
+        "An `Authorization: Basic …` header value for USER and PASSWORD (Secrets or strings), as a Secret.",
+        &["user", "password"],
+        |user: Dynamic, password: Dynamic| -> Secret {
+            use base64::Engine as _;
+            let text = |v: &Dynamic| match v.read_lock::<Secret>() {
+                Some(s) => s.reveal().to_string(),
+                None => v.to_string(),
+            };
+            let raw = format!("{}:{}", text(&user), text(&password));
+            Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
+        },
+    );
+    m.fun(
+        "url_decode",
+        "Percent-decodes TEXT (`%2F` → `/`, `+` → space).",
+        &["text"],
+        |text: &str| -> String {
+            url::form_urlencoded::parse(format!("x={text}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        },
+    );
+    m.fun(
+        "sha256_base64",
+        "The SHA-256 of TEXT, base64-encoded (what Langfuse's media API asks for).",
+        &["text"],
+        |text: &str| -> String {
+            use base64::Engine as _;
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+        },
+    );
     m.build()
 }
 
@@ -207,12 +242,16 @@ fn request(run: &RunContext, method: &str, url: &Dynamic, options: &Map) -> Resu
         let resp = req.send().await.map_err(|e| send_failure(&what, &e))?;
         let status = resp.status().as_u16();
         let mut headers = Map::new();
+        let mut cookies: Vec<String> = Vec::new();
         for (name, value) in resp.headers() {
-            headers.insert(
-                name.as_str().into(),
-                String::from_utf8_lossy(value.as_bytes()).to_string().into(),
-            );
+            let value = String::from_utf8_lossy(value.as_bytes()).to_string();
+            if name == reqwest::header::SET_COOKIE {
+                // `cookies` is ready to send back as a Cookie header
+                cookies.extend(value.split(';').next().map(|c| c.trim().to_string()));
+            }
+            headers.insert(name.as_str().into(), value.into());
         }
+        headers.insert("cookies".into(), cookies.join("; ").into());
         let body = resp.text().await.map_err(|e| send_failure(&what, &e))?;
         Ok((status, headers, body))
     })?;

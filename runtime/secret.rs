@@ -130,6 +130,44 @@ pub fn random_hex(bytes: usize) -> Result<String, Failure> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Reads a line from the terminal with echo off.
+fn read_hidden(question: &str) -> Result<Secret, Failure> {
+    use std::io::{BufRead, Write};
+    let fail =
+        |e: std::io::Error| Failure::config(format!("reading {question} from the terminal: {e}"));
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(fail)?;
+    let fd = std::os::unix::io::AsRawFd::as_raw_fd(&tty);
+    // SAFETY: termios calls on a terminal we opened; the old settings are restored below.
+    let old = unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        libc::tcgetattr(fd, &mut t);
+        let old = t;
+        t.c_lflag &= !libc::ECHO;
+        libc::tcsetattr(fd, libc::TCSANOW, &t);
+        old
+    };
+    let mut writer = &tty;
+    let _ = write!(writer, "  ? {question}: ");
+    let _ = writer.flush();
+    let mut line = String::new();
+    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    // SAFETY: restoring the settings read above.
+    unsafe {
+        libc::tcsetattr(fd, libc::TCSANOW, &old);
+    }
+    let _ = writeln!(writer);
+    read.map_err(fail)?;
+    let value = line.trim_end_matches(['\r', '\n']).to_string();
+    if value.is_empty() {
+        return Err(Failure::config(format!("no value entered for {question}")));
+    }
+    Ok(Secret::new(value))
+}
+
 /// Registers the `Secret` type and the `secret::` module.
 pub fn register_type(engine: &mut rhai::Engine) {
     engine
@@ -182,6 +220,26 @@ pub fn module(run: &std::sync::Arc<crate::context::RunContext>) -> Module {
         "True when environment variable NAME is set and not empty (does not read the value into the script).",
         &["name"],
         |name: &str| -> bool { std::env::var(name).map(|v| !v.is_empty()).unwrap_or(false) },
+    );
+    let r = run.clone();
+    m.fun(
+        "prompt",
+        "Asks for a secret on the terminal without echoing it; fails with kind `config` when there is no terminal.",
+        &["question"],
+        move |question: &str| -> ScriptResult<Secret> {
+            if !r.settings.interactive {
+                return Err(Failure::config(format!("cannot ask for {question}: no terminal"))
+                    .with_hint("run on a terminal, or take the value from an environment variable instead")
+                    .into());
+            }
+            Ok(read_hidden(question)?)
+        },
+    );
+    m.fun(
+        "matches",
+        "True when the Secret's value equals TEXT (compares without showing either).",
+        &["secret", "text"],
+        |secret: Secret, text: &str| -> bool { secret.reveal() == text },
     );
     m.fun(
         "wrap",

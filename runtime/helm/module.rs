@@ -331,6 +331,17 @@ pub fn module(run: &Arc<RunContext>) -> Module {
 
     let s = h.clone();
     m.fun(
+        "uninstall",
+        "Removes the release (destructive: asks first unless --yes); PVCs and lfrun's secrets stay. Returns `#{outcome}` (uninstalled, absent or planned).",
+        &[],
+        move || -> ScriptResult<Map> {
+            let (helm, o) = s.options(&Map::new())?;
+            Ok(s.run.wait("helm uninstall", deploy::uninstall(&s.run, &helm, &o.release, &o.namespace))?)
+        },
+    );
+
+    let s = h.clone();
+    m.fun(
         "template",
         "Renders the pinned chart with these values (offline `helm template`); returns the manifests as a list of maps.",
         &["values"],

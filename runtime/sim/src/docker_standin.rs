@@ -87,7 +87,7 @@ fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let Some((command, rest)) = rest.split_first() else {
-        return Err("Usage: docker [OPTIONS] COMMAND (rehearsal stand-in: version, build, tag, login, push)".into());
+        return Err("Usage: docker [OPTIONS] COMMAND (rehearsal stand-in: version, build, tag, login, push, manifest inspect)".into());
     };
     match command.as_str() {
         "version" => version(rest),
@@ -95,6 +95,7 @@ fn run(args: &[String]) -> Result<(), String> {
         "tag" => tag(&Store::open()?, rest),
         "login" => login(&Store::open()?, rest),
         "push" => push(&Store::open()?, rest),
+        "manifest" => manifest(&Store::open()?, rest),
         other => Err(format!(
             "docker {other}: not available in the lfrun rehearsal (its docker stand-in knows version, build, tag, login and push)"
         )),
@@ -222,6 +223,48 @@ fn push(store: &Store, args: &[String]) -> Result<(), String> {
     let digest = client.put_manifest(&token, name, tag, &manifest)?;
     println!("{tag}: digest: {digest} size: {}", manifest.len());
     Ok(())
+}
+
+/// `docker manifest inspect IMAGE`: prints the manifest when the registry has the tag,
+/// fails with docker's "no such manifest" otherwise (how scripts ask "was it pushed?").
+fn manifest(store: &Store, args: &[String]) -> Result<(), String> {
+    let positional = positionals(args, &[]);
+    let ["inspect", image] = positional.iter().map(String::as_str).collect::<Vec<_>>()[..] else {
+        return Err("the rehearsal stand-in knows `docker manifest inspect IMAGE` only".into());
+    };
+    let image = normalize(image);
+    let (repository, tag) = image
+        .rsplit_once(':')
+        .ok_or("an image reference needs a tag")?;
+    let (host, name) = repository
+        .split_once('/')
+        .ok_or_else(|| format!("{image}: no registry host"))?;
+    let (username, password) = store.login(host)?.ok_or_else(|| {
+        format!("unauthorized: authentication required (docker login {host} first)")
+    })?;
+    let client = Registry::connect(store, host)?;
+    let token = client.token(&username, &password, &format!("repository:{name}:pull"))?;
+    let request = client
+        .http
+        .get(client.url(&format!("/v2/{name}/manifests/{tag}")))
+        .bearer_auth(&token)
+        .header(
+            "accept",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        );
+    let (status, body, _) = client.send(request)?;
+    match status {
+        200 => {
+            println!("{}", String::from_utf8_lossy(&body));
+            Ok(())
+        }
+        404 => Err(format!("no such manifest: {image}")),
+        401 | 403 => Err(denied(host, &body)),
+        _ => Err(format!(
+            "manifest of {image}: {status} {}",
+            String::from_utf8_lossy(&body)
+        )),
+    }
 }
 
 /// `docker.io` style references are left alone; the rehearsal only pushes to hosts it serves.
