@@ -16,12 +16,12 @@ fn safe_operations_survive_a_flaky_api_server() {
             kube::ensure_namespace("flaky");
             for i in 0..8 {
                 kube::apply(#{apiVersion: "v1", kind: "ConfigMap",
-                              metadata: #{name: `cm-${i}`, namespace: "flaky"}, data: #{i: `${i}`}});
+                              metadata: #{name: `cm-${i}`, namespace: "flaky", labels: #{set: "flaky"}}, data: #{i: `${i}`}});
             }
             let seen = 0;
             for round in 0..4 {
                 for i in 0..8 { if kube::exists("ConfigMap", "flaky", `cm-${i}`) { seen += 1; } }
-                seen += kube::list("ConfigMap", "flaky").len();
+                seen += kube::list("ConfigMap", "flaky", #{labels: "set=flaky"}).len();
             }
             print(`seen ${seen}`);
             "#,

@@ -20,12 +20,18 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use tower::buffer::BufferLayer;
 use tower::retry::RetryLayer;
+use tower::timeout::TimeoutLayer;
 
 use crate::context::RunContext;
 use crate::error::{ErrorKind, Failure};
 use crate::kube::kinds::KindCache;
 use crate::kube::retry::SafeRetry;
 use crate::secret::Secret;
+
+/// How long one attempt may wait for the API server's answer to start (headers; a
+/// watch's events may follow for much longer). A hung server becomes a `timeout`
+/// that the retry layer repeats for safe requests, instead of a wait without end.
+const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Where a kubeconfig comes from.
 #[derive(Clone)]
@@ -168,6 +174,7 @@ pub async fn open(source: KubeconfigSource, context: Option<String>) -> Result<C
             .with_hint("check the cluster's certificate data in the kubeconfig")
     })?;
     let client = builder
+        .with_layer(&TimeoutLayer::new(ATTEMPT_TIMEOUT))
         .with_layer(&BufferLayer::new(1024))
         .with_layer(&RetryLayer::new(SafeRetry::default()))
         .build();
