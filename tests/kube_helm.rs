@@ -113,11 +113,13 @@ fn a_release_stuck_pending_is_visible_and_a_missing_one_is_not_found() {
             let r = kube::helm_release("langfuse", "langfuse");
             print(`latest ${r.revision} ${r.status} pending ${r.pending}`);
             print(`history ${kube::helm_history("langfuse", "langfuse").map(|e| e.status)}`);
-            try { kube::helm_history("langfuse", "nope") } catch (e) { print(`${e.kind}: ${e.message}`) }
+            print(`no history ${kube::helm_history("langfuse", "nope").len()}`);
+            try { kube::helm_release("langfuse", "nope") } catch (e) { print(`${e.kind}: ${e.message}`) }
             "#,
         )
         .stdout_has("latest 2 pending-upgrade pending true")
         .stdout_has("history [\"deployed\", \"pending-upgrade\"]")
+        .stdout_has("no history 0")
         .stdout_has("not_found: helm release nope not found in namespace langfuse")
         .run();
 }

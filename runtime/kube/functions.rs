@@ -712,7 +712,7 @@ fn register_helm(m: &mut Registrar, kube: &Arc<Kube>) {
     let k = kube.clone();
     m.fun(
         "helm_history",
-        "A release's revisions from helm's release secrets, oldest first: #{revision, status, pending, chart, chart_version, app_version, updated, description}.",
+        "A release's revisions from helm's release secrets, oldest first (empty when not installed): #{revision, status, pending, chart, chart_version, app_version, updated, description}.",
         &["namespace", "release"],
         move |namespace: &str, release: &str| -> ScriptResult<Array> {
             Ok(array_of(k.call(async |c| helm_releases::history(&c, namespace, release).await)?))

@@ -110,16 +110,14 @@ fn no_release(namespace: &str, release: &str) -> Failure {
     )
 }
 
-/// `helm history`: every revision, oldest first.
+/// `helm history`: every revision, oldest first; empty when the release does not
+/// exist (so a check can ask "is anything pending?" without a try).
 pub async fn history(
     cluster: &Cluster,
     namespace: &str,
     release: &str,
 ) -> Result<Vec<Json>, Failure> {
     let all = records(cluster, namespace, release).await?;
-    if all.is_empty() {
-        return Err(no_release(namespace, release));
-    }
     Ok(all.iter().map(entry).collect())
 }
 
