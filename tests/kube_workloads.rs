@@ -220,3 +220,23 @@ fn restart_names_the_reason_when_replacements_cannot_start() {
         .stdout_has("hint: an image cannot be pulled")
         .run();
 }
+
+#[test]
+fn a_first_rollout_whose_image_is_missing_hits_the_progress_deadline() {
+    let cluster = Rehearsal::start("empty");
+    let script = prelude()
+        + r#"
+        kube::apply(deployment("web", "lfrunacr.azurecr.io/langfuse-web:never-pushed", 1, 60));
+        try { kube::rollout_status("apps", "Deployment", "web", 60); print("rolled out?!"); }
+        catch (e) { print(`${e.kind} ${e.reason}: ${e.message}`); }
+        "#;
+    let out = cluster
+        .test(&script)
+        .stdout_has("timeout ProgressDeadlineExceeded: Deployment apps/web failed to roll out")
+        .run();
+    assert!(
+        out.stdout.contains("ImagePullBackOff") || out.stdout.contains("ErrImagePull"),
+        "{}",
+        out.stdout
+    );
+}
