@@ -130,6 +130,21 @@ pub fn random_hex(bytes: usize) -> Result<String, Failure> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// `<prefix><random UUID v4>`, the shape of Langfuse's API keys (`pk-lf-…`, `sk-lf-…`).
+pub fn random_key(prefix: &str) -> Result<String, Failure> {
+    let h = random_hex(16)?;
+    // version 4, variant 10xx
+    let variant = ["8", "9", "a", "b"][usize::from_str_radix(&h[16..17], 16).unwrap_or(0) % 4];
+    Ok(format!(
+        "{prefix}{}-{}-4{}-{variant}{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    ))
+}
+
 /// Reads a line from the terminal with echo off.
 fn read_hidden(question: &str) -> Result<Secret, Failure> {
     use std::io::{BufRead, Write};
@@ -195,6 +210,12 @@ pub fn module(run: &std::sync::Arc<crate::context::RunContext>) -> Module {
             }
             Ok(Secret::new(random_hex(bytes as usize)?))
         },
+    );
+    m.fun(
+        "random_key",
+        "A random key `<prefix><uuid>`, as a Secret: Langfuse's API key shape (`random_key(\"sk-lf-\")`).",
+        &["prefix"],
+        |prefix: &str| -> ScriptResult<Secret> { Ok(Secret::new(random_key(prefix)?)) },
     );
     let r = run.clone();
     m.fun(
@@ -283,5 +304,19 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn random_key_is_prefix_and_uuid() {
+        let k = random_key("sk-lf-").unwrap();
+        let uuid = k.strip_prefix("sk-lf-").unwrap();
+        let parts: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!("89ab".contains(&parts[3][..1]));
+        assert_ne!(k, random_key("sk-lf-").unwrap());
     }
 }

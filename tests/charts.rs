@@ -111,6 +111,12 @@ pub fn good_values() -> String {
     - {{name: AUTH_AZURE_AD_TENANT_ID, value: 72f988bf-0000-4000-8000-00000000c0de}}
     - {{name: AUTH_DISABLE_USERNAME_PASSWORD, value: "true"}}
     - {{name: AUTH_AZURE_AD_ALLOW_ACCOUNT_LINKING, value: "true"}}
+    - {{name: LANGFUSE_INIT_ORG_ID, value: lfrun}}
+    - {{name: LANGFUSE_INIT_PROJECT_ID, value: lfrun-validate}}
+    - name: LANGFUSE_INIT_PROJECT_PUBLIC_KEY
+      valueFrom: {{secretKeyRef: {{name: langfuse-init, key: public-key}}}}
+    - name: LANGFUSE_INIT_PROJECT_SECRET_KEY
+      valueFrom: {{secretKeyRef: {{name: langfuse-init, key: secret-key}}}}
   ingress: {{enabled: false}}
 postgresql:
   deploy: true

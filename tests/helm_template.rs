@@ -160,6 +160,30 @@ fn builder_sets_hosts_for_another_release_name_and_refuses_placeholders() {
 }
 
 #[test]
+fn init_project_keys_are_fresh_langfuse_shaped_secrets() {
+    with_helm("helm3")
+        .script(
+            r#"
+            import "values" as values;
+            import "naming" as naming;
+            let a = values::init_project_keys();
+            let b = values::init_project_keys();
+            let k = naming::init_secret_keys();
+            print(`secret ${naming::init_secret()} keys ${a.keys()}`);
+            print(`wrapped ${secret::is_secret(a[k.public_key])} ${secret::is_secret(a[k.secret_key])}`);
+            print(`lengths ${a[k.public_key].len()} ${a[k.secret_key].len()}`);
+            print(`differ ${a[k.secret_key] != b[k.secret_key]}`);
+            "#,
+        )
+        .stdout_has("secret langfuse-init keys [\"public-key\", \"secret-key\"]")
+        .stdout_has("wrapped true true")
+        // `pk-lf-` / `sk-lf-` and a UUID
+        .stdout_has("lengths 42 42")
+        .stdout_has("differ true")
+        .run();
+}
+
+#[test]
 fn template_failure_carries_helms_message_and_leaves_no_values_file() {
     let t = with_helm("helm4");
     let tmp = t.dir().join("tmp");
