@@ -302,11 +302,12 @@ async fn list_with_label_and_field_selectors_and_paging() {
     };
     for (selector, want) in [
         ("tier%3Dweb", vec!["a", "b"]),
-        ("tier%21%3Dweb", vec!["c", "d"]),
+        // objects without the label match != and notin (the root CA ConfigMap has none)
+        ("tier%21%3Dweb", vec!["c", "d", "kube-root-ca.crt"]),
         ("tier%20in%20(web,db)", vec!["a", "b", "c"]),
-        ("tier%20notin%20(web,db)", vec!["d"]),
+        ("tier%20notin%20(web,db)", vec!["d", "kube-root-ca.crt"]),
         ("env", vec!["a", "b", "c"]),
-        ("%21env", vec!["d"]),
+        ("%21env", vec!["d", "kube-root-ca.crt"]),
         ("tier%3Dweb,env%3Dprod", vec!["a"]),
     ] {
         let r = t

@@ -4,8 +4,20 @@ mod common;
 use common::*;
 use serde_json::json;
 
+/// The shipped api-flaky scenario, with shorter stalls so the test does not wait long
+/// (loaded from a file path, as `--scenario FILE` does).
+async fn flaky() -> TestSim {
+    let text = lfrun_sim::scenario::shipped_text("api-flaky")
+        .unwrap()
+        .replace("stall_ms: 1500", "stall_ms: 100");
+    assert!(text.contains("stall_ms: 100"));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    start(file.path().to_str().unwrap()).await
+}
+
 async fn run_sequence() -> (Vec<u16>, Vec<String>, TestSim) {
-    let t = start("api-flaky").await;
+    let t = flaky().await;
     let applied = t.sim.apply_faults().await.unwrap();
     assert!(applied.iter().any(|a| a.contains("API fault injection")));
     let mut statuses = Vec::new();
