@@ -226,7 +226,25 @@ pub fn load(name_or_path: &str) -> Result<Scenario, SimError> {
             (text, path.display().to_string())
         }
     };
-    serde_yaml::from_str(&text).map_err(|e| SimError::Scenario {
+    // a file that is not a YAML mapping is not a scenario; say so without echoing it
+    let document: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| SimError::Scenario {
+            name: origin.clone(),
+            message: format!(
+                "not valid YAML ({})",
+                e.location()
+                    .map(|l| format!("line {}", l.line()))
+                    .unwrap_or_default()
+            ),
+        })?;
+    if !document.is_mapping() {
+        return Err(SimError::Scenario {
+            name: origin,
+            message: "not a scenario file: expected a YAML mapping with name:, cluster:, faults: …"
+                .into(),
+        });
+    }
+    serde_yaml::from_value(document).map_err(|e| SimError::Scenario {
         name: origin,
         message: e.to_string(),
     })
@@ -347,7 +365,13 @@ pub fn build_world(scenario: &Scenario) -> Result<World, SimError> {
         }
         create_internal(&mut world, &rt.type_key(), object);
     }
-    world.azure = crate::azure::seed_scenario(&scenario.azure).map_err(bad)?;
+    if scenario.deployed {
+        // the install that deploys Langfuse sees a healthy Azure; the differences come after
+        world.azure = crate::azure::seed_scenario(&serde_yaml::Value::Null).map_err(bad)?;
+        world.faults.pending_azure = Some(scenario.azure.clone()).filter(|a| !a.is_null());
+    } else {
+        world.azure = crate::azure::seed_scenario(&scenario.azure).map_err(bad)?;
+    }
     world.faults.pending = scenario.faults.clone();
     world.faults.pending_api_faults = scenario.api_faults.clone();
     world.deploy_pending = scenario.deployed;

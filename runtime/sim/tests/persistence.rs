@@ -150,6 +150,17 @@ async fn reset_rewrites_the_state_and_names_bad_scenarios() {
         err.contains("no-such-scenario") && err.contains("clickhouse-disk-full"),
         "{err}"
     );
+    // a file that is not a scenario is refused without echoing its contents
+    let stray = dir.path().join("notes.txt");
+    std::fs::write(&stray, "password=hunter2").unwrap();
+    let err = lfrun_sim::reset(dir.path(), Some(stray.to_str().unwrap()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not a scenario file") && !err.contains("hunter2"),
+        "{err}"
+    );
     // a corrupt state file is reported with its path
     std::fs::write(dir.path().join("state.json"), "{garbage").unwrap();
     let err = Sim::start(SimOptions::new(dir.path()))

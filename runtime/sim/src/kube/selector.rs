@@ -125,7 +125,13 @@ impl LabelSelector {
                     op: LabelOp::Exists,
                 }
             };
-            if requirement.key.is_empty() || requirement.key.contains(' ') {
+            let key_ok = |k: &str| {
+                !k.is_empty()
+                    && k.len() <= 317
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+            };
+            if !key_ok(&requirement.key) {
                 return Err(format!(
                     "unable to parse requirement: invalid label key \"{}\"",
                     requirement.key
@@ -387,6 +393,13 @@ mod tests {
             ("app=web,tier in (back)", false),
         ] {
             assert_eq!(LabelSelector::parse(sel).unwrap().matches(l), want, "{sel}");
+        }
+    }
+
+    #[test]
+    fn malformed_label_selectors_are_refused() {
+        for bad in ["(((", "a b", "x in y", "=v"] {
+            assert!(LabelSelector::parse(bad).is_err(), "{bad}");
         }
     }
 
