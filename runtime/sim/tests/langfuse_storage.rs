@@ -184,7 +184,7 @@ async fn media_upload_and_download_through_presigned_urls() {
     let patched = site
         .send(
             site.api(Method::PATCH, &format!("/api/public/media/{media_id}"))
-                .json(&json!({"uploadedAt": "2026-01-15T10:00:01.000Z", "uploadHttpStatus": 200, "uploadTimeMs": 12})),
+                .json(&json!({"uploadedAt": "2026-01-15T10:00:01.000Z", "uploadHttpStatus": put.status, "uploadTimeMs": 12})),
         )
         .await;
     assert_eq!(patched.status, 200, "{}", patched.text);

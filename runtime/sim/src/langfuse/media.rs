@@ -10,7 +10,8 @@
 //! 2. The client `PUT`s the bytes to `uploadUrl` (the Blob host, which checks the SAS)
 //!    with `x-ms-blob-type: BlockBlob`.
 //! 3. The client reports the upload: `PATCH /api/public/media/<id>` `{uploadedAt,
-//!    uploadHttpStatus, uploadHttpError?, uploadTimeMs?}` → 200.
+//!    uploadHttpStatus, uploadHttpError?, uploadTimeMs?}` → 200 (Blob answers the
+//!    upload with 201, which counts as uploaded, like S3's 200).
 //! 4. `GET /api/public/media/<id>` → `200 {mediaId, contentType, contentLength,
 //!    uploadedAt, url, urlExpiry}`, `url` a read SAS the client then `GET`s. Before
 //!    step 3 it is `404 Media not yet uploaded`.
@@ -69,6 +70,11 @@ const CONTENT_TYPES: &[(&str, &str)] = &[
 
 /// How long an upload URL is valid (Langfuse: one hour).
 const UPLOAD_URL_TTL_SECS: i64 = 3600;
+
+/// An upload the client reported as done: S3 answers 200, Blob 201.
+fn uploaded(http_status: u16) -> bool {
+    http_status == 200 || http_status == 201
+}
 
 fn extension(content_type: &str) -> Option<&'static str> {
     CONTENT_TYPES
@@ -149,7 +155,9 @@ pub fn create(w: &mut World, pod: &WebPod, req: &PublicRequest) -> Response<Body
     let id = media_id(&sha);
     let key = row_key(&project, &id);
     if let Some(existing) = w.langfuse.media.get(&key) {
-        if existing.upload_http_status == Some(200) && existing.content_type == content_type {
+        if existing.upload_http_status.is_some_and(uploaded)
+            && existing.content_type == content_type
+        {
             return request::json(
                 StatusCode::CREATED,
                 &json!({"mediaId": id, "uploadUrl": null}),
@@ -266,8 +274,13 @@ fn download(w: &mut World, pod: &WebPod, key: &str) -> Response<Body> {
     };
     match record.upload_http_status {
         None => return not_found("Media not yet uploaded"),
-        Some(200) => {}
-        Some(_) => return not_found("Media upload failed"),
+        Some(status) if uploaded(status) => {}
+        Some(status) => {
+            return not_found(&format!(
+                "Media upload failed with status {status}: \n {}",
+                record.upload_http_error.as_deref().unwrap_or("null")
+            ))
+        }
     }
     let ttl = pod
         .env("LANGFUSE_S3_MEDIA_UPLOAD_DOWNLOAD_URL_EXPIRY_SECONDS")
