@@ -136,6 +136,22 @@ pub fn module(run: &Arc<RunContext>) -> Module {
         },
     );
 
+    let r = run.clone();
+    m.fun(
+        "run_playbook",
+        "Runs another playbook by name (`pvc-resize`): the one next to the calling script, else the built-in one.",
+        &["name"],
+        move |ctx: NativeCallContext, name: &str| -> ScriptResult<()> { run_playbook(&r, &ctx, name) },
+    );
+
+    m.fun(
+        "join",
+        "The items of an array as text, separated by SEP (`[\"a\", \"b\"].join(\", \")`).",
+        &["items", "sep"],
+        |items: Array, sep: &str| -> String {
+            items.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(sep)
+        },
+    );
     m.fun(
         "to_yaml",
         "A value as YAML text (secrets shown as ***).",

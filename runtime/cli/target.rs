@@ -264,6 +264,10 @@ fn prepare_scenario(
     let started = Instant::now();
     reporter.info("rehearsal: deploying Langfuse with the built-in install playbook before applying the scenario…");
     let script = Script::load("install")?;
+    // the scenario's checks come later (validate, doctor); deploying is all that is needed here
+    let mut config = config.clone();
+    config.set("install.validate", serde_yaml::Value::Bool(false))?;
+    let config = &config;
     let run = RunContext::new(
         Settings {
             yes: true,

@@ -91,6 +91,10 @@ pub struct ActiveFaults {
     pub pending: Vec<Fault>,
     /// `api_faults` of the scenario, switched on with the other faults.
     pub pending_api_faults: Option<crate::api_faults::ApiFaultConfig>,
+    /// The scenario's `azure:` differences, applied after the deploy like the other
+    /// faults (a deployed Langfuse *carrying* the fault: the install saw a healthy Azure).
+    #[serde(default)]
+    pub pending_azure: Option<serde_yaml::Value>,
 }
 
 /// Why a pod's readiness probe fails, if a fault says it does.
@@ -305,6 +309,14 @@ pub fn apply_pending(world: &mut World) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
     for fault in &pending {
         done.push(apply(world, fault)?);
+    }
+    if let Some(section) = world.faults.pending_azure.take() {
+        let names = world.azure.names.clone();
+        let scenario = crate::azure::AzureScenario::from_yaml(Some(&section))?;
+        // applied to the running state: keys, tokens and IDs issued so far stay valid
+        world.azure.apply(&names, &scenario)?;
+        world.azure.scenario = scenario;
+        done.push(format!("Azure differences applied: {}", serde_json::to_string(&section).unwrap_or_default()));
     }
     if let Some(api) = world.faults.pending_api_faults.take() {
         world.api_faults = Some(api);

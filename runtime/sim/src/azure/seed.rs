@@ -388,7 +388,7 @@ impl AzureState {
         });
     }
 
-    fn apply(&mut self, n: &AzureNames, sc: &AzureScenario) -> Result<(), String> {
+    pub(crate) fn apply(&mut self, n: &AzureNames, sc: &AzureScenario) -> Result<(), String> {
         let g = n.resource_group.clone();
         let ck = key(&g, &n.aks_cluster);
         if let Some(c) = self.clusters.get_mut(&ck) {
