@@ -18,6 +18,8 @@ pub struct Config {
     /// The file itself, when there is one.
     pub path: Option<PathBuf>,
     pub root: Value,
+    /// The config as the file has it, before `--set` overrides.
+    pub file_root: Value,
 }
 
 impl Default for Config {
@@ -26,6 +28,7 @@ impl Default for Config {
             source: "(no config)".into(),
             path: None,
             root: Value::Mapping(Mapping::new()),
+            file_root: Value::Mapping(Mapping::new()),
         }
     }
 }
@@ -60,11 +63,7 @@ impl Config {
                 )))
             }
         };
-        Ok(Config {
-            source: source.into(),
-            path,
-            root,
-        })
+        Ok(Config { source: source.into(), path, file_root: root.clone(), root })
     }
 
     /// Applies one `--set a.b.c=value` override. The value is typed: integers,
@@ -104,6 +103,11 @@ impl Config {
                 .or_insert_with(|| Value::Mapping(Mapping::new()));
         }
         Ok(())
+    }
+
+    /// The config as loaded from its file, without this run's `--set` overrides.
+    pub fn as_loaded(&self) -> Config {
+        Config { root: self.file_root.clone(), ..self.clone() }
     }
 
     /// The value at a dotted key, if present (and not null).

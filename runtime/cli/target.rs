@@ -264,9 +264,15 @@ fn prepare_scenario(
     let started = Instant::now();
     reporter.info("rehearsal: deploying Langfuse with the built-in install playbook before applying the scenario…");
     let script = Script::load("install")?;
-    // the scenario's checks come later (validate, doctor); deploying is all that is needed here
-    let mut config = config.clone();
+    // The scenario's Langfuse is deployed from the config file as it is: this run's
+    // --set overrides are for the playbook that follows (e.g. a new disk size to resize
+    // to). Its checks come later too (validate, doctor); deploying is all that is needed.
+    let mut config = config.as_loaded();
     config.set("install.validate", serde_yaml::Value::Bool(false))?;
+    // the scenario's Langfuse runs the rehearsal's own images (tag `rehearsal`), so a
+    // run with the client's image settings (an upgrade) has something to change
+    config.set("images.tag", serde_yaml::Value::String(String::new()))?;
+    config.set("images.source_dir", serde_yaml::Value::String(".lfrun/sim/no-checkout".into()))?;
     let config = &config;
     let run = RunContext::new(
         Settings {
