@@ -21,11 +21,14 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// Runs git in `dir` (`tools.git` from the config, else `git` on PATH).
 pub struct Git {
     program: String,
+    /// Shows git's output live at `-v`.
+    reporter: Option<crate::report::Reporter>,
 }
 
 impl Git {
     pub fn new(program: impl Into<String>) -> Git {
         Git {
+            reporter: None,
             program: program.into(),
         }
     }
@@ -45,7 +48,7 @@ impl Git {
                 .with_hint("set images.source_dir to your Langfuse fork checkout"));
         }
         let command = self.command(dir, args);
-        let out = command.output(None).await?;
+        let out = command.output(self.reporter.as_ref()).await?;
         if out.code != 0 {
             let failure = command.failure(&out);
             if out.stderr.contains("not a git repository") {
@@ -91,8 +94,9 @@ pub fn module(run: &Arc<RunContext>) -> Module {
         "git",
         "The commit images are built from: short SHA, dirty check and the image tag policy (guide §6).",
     );
-    let git = |run: &RunContext| {
-        Git::new(
+    let git = |run: &RunContext| Git {
+        reporter: Some(run.reporter.clone()),
+        ..Git::new(
             run.config
                 .get_str("tools.git")
                 .unwrap_or_else(|| "git".into()),

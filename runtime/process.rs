@@ -110,6 +110,7 @@ impl Command {
 
     /// Runs the tool and returns its output, whatever the exit code.
     pub async fn output(&self, reporter: Option<&Reporter>) -> Result<Output, Failure> {
+        tracing::debug!(command = %self.display(), timeout_secs = self.timeout.as_secs(), "running");
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(&self.args)
             .envs(&self.env)
@@ -175,11 +176,15 @@ impl Command {
             (status, stdout, stderr)
         };
         match tokio::time::timeout(self.timeout, run).await {
-            Ok((Ok(status), stdout, stderr)) => Ok(Output {
-                code: status.code().unwrap_or(-1),
-                stdout,
-                stderr,
-            }),
+            Ok((Ok(status), stdout, stderr)) => {
+                let code = status.code().unwrap_or(-1);
+                tracing::debug!(command = %self.display(), code, "finished");
+                Ok(Output {
+                    code,
+                    stdout,
+                    stderr,
+                })
+            }
             Ok((Err(e), _, _)) => Err(Failure::new(
                 ErrorKind::ToolFailed,
                 format!("{program} failed: {e}"),

@@ -41,3 +41,4 @@ mod runbooks;
 mod secrets;
 mod steps;
 mod terminal;
+mod verbosity;
