@@ -80,6 +80,11 @@ impl AzureRehearsal {
         let sim = runtime
             .block_on(Sim::start(options))
             .unwrap_or_else(|e| panic!("starting the rehearsal ({scenario}): {e}"));
+        // A scenario's differences wait for the deploy (the CLI installs Langfuse first);
+        // these tests look at Azure only, so they apply them at once.
+        runtime
+            .block_on(sim.apply_faults())
+            .unwrap_or_else(|e| panic!("applying the faults of {scenario}: {e}"));
         let info = ClientInfo::read(sim.state_dir()).expect("the rehearsal's Azure client info");
         AzureRehearsal {
             cluster: Cluster {

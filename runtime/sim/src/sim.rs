@@ -83,22 +83,31 @@ async fn attachable(dir: &StateDir) -> Option<ServeInfo> {
 }
 
 impl Sim {
+    /// A handle steering the `sim serve` described by `info`, reset to `scenario` if given.
+    async fn attached(
+        dir: StateDir,
+        info: ServeInfo,
+        scenario: Option<&str>,
+    ) -> Result<Sim, SimError> {
+        let sim = Sim {
+            dir,
+            kube_url: info.kube_url,
+            kubeconfig: info.kubeconfig,
+            owned: None,
+        };
+        if let Some(name) = scenario {
+            sim.reset_to(name).await?;
+        }
+        Ok(sim)
+    }
+
     /// Starts (or attaches to) the rehearsal environment for `opts.state_dir`.
     pub async fn start(opts: SimOptions) -> Result<Sim, SimError> {
         let dir = StateDir::new(&opts.state_dir);
         dir.create()?;
         if opts.attach {
             if let Some(info) = attachable(&dir).await {
-                let sim = Sim {
-                    dir,
-                    kube_url: info.kube_url,
-                    kubeconfig: info.kubeconfig,
-                    owned: None,
-                };
-                if let Some(name) = &opts.scenario {
-                    sim.reset_to(name).await?;
-                }
-                return Ok(sim);
+                return Sim::attached(dir, info, opts.scenario.as_deref()).await;
             }
         }
         // take the dir, waiting a little for a process that is just finishing
@@ -110,16 +119,7 @@ impl Sim {
             }
             if opts.attach {
                 if let Some(info) = attachable(&dir).await {
-                    let sim = Sim {
-                        dir,
-                        kube_url: info.kube_url,
-                        kubeconfig: info.kubeconfig,
-                        owned: None,
-                    };
-                    if let Some(name) = &opts.scenario {
-                        sim.reset_to(name).await?;
-                    }
-                    return Ok(sim);
+                    return Sim::attached(dir, info, opts.scenario.as_deref()).await;
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
