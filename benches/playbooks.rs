@@ -20,14 +20,28 @@ fn main() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let first = timed(Command::new(lfrun).arg("install").current_dir(dir.path()));
-    let requests = std::fs::read_to_string(dir.path().join(".lfrun/sim/requests.jsonl")).unwrap_or_default();
+    let requests =
+        std::fs::read_to_string(dir.path().join(".lfrun/sim/requests.jsonl")).unwrap_or_default();
     let (reads, writes) = requests.lines().fold((0, 0), |(r, w), l| {
-        if l.contains("\"verb\":\"write\"") { (r, w + 1) } else { (r + 1, w) }
+        if l.contains("\"verb\":\"write\"") {
+            (r, w + 1)
+        } else {
+            (r + 1, w)
+        }
     });
     let second = timed(Command::new(lfrun).arg("install").current_dir(dir.path()));
-    println!("lfrun install, fresh rehearsal:      {:>6.2} s (target < 5 s)", first.as_secs_f64());
-    println!("  Kubernetes API requests:           {} ({reads} reads, {writes} writes)", reads + writes);
-    println!("lfrun install, second (idempotent):  {:>6.2} s (target < 2 s)", second.as_secs_f64());
+    println!(
+        "lfrun install, fresh rehearsal:      {:>6.2} s (target < 5 s)",
+        first.as_secs_f64()
+    );
+    println!(
+        "  Kubernetes API requests:           {} ({reads} reads, {writes} writes)",
+        reads + writes
+    );
+    println!(
+        "lfrun install, second (idempotent):  {:>6.2} s (target < 2 s)",
+        second.as_secs_f64()
+    );
 
     let guide = guide_commands(lfrun, &root);
     println!("the guide's commands as processes:   {:>6.2} s (§5 namespace + 3 secrets, §7 helm install, §11 two rollout waits)", guide.as_secs_f64());
@@ -36,7 +50,11 @@ fn main() {
 
 fn timed(cmd: &mut Command) -> Duration {
     let start = Instant::now();
-    let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("running lfrun");
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("running lfrun");
     if !status.success() {
         eprintln!("warning: {cmd:?} exited with {status}");
     }
@@ -44,7 +62,10 @@ fn timed(cmd: &mut Command) -> Duration {
 }
 
 fn tool(root: &Path, name: &str) -> String {
-    let out = Command::new(root.join("scripts/tools.sh")).args(["path", name]).output().expect("scripts/tools.sh");
+    let out = Command::new(root.join("scripts/tools.sh"))
+        .args(["path", name])
+        .output()
+        .expect("scripts/tools.sh");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -58,8 +79,18 @@ fn guide_commands(lfrun: &str, root: &Path) -> Duration {
         "import \"values\" as values;\nfs::write(\"values.yaml\", to_yaml(values::build(\"rehearsal\", \"00000000-0000-4000-8000-000000000000\")));\n",
     )
     .unwrap();
-    Command::new(lfrun).args(["values.rhai"]).current_dir(dir.path()).stdout(Stdio::null()).status().unwrap();
-    Command::new(lfrun).args(["sim", "reset", "--scenario", "empty"]).current_dir(dir.path()).stdout(Stdio::null()).status().unwrap();
+    Command::new(lfrun)
+        .args(["values.rhai"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    Command::new(lfrun)
+        .args(["sim", "reset", "--scenario", "empty"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     let mut serve = ServeGuard(
         Command::new(lfrun)
             .args(["sim", "serve"])
@@ -93,17 +124,92 @@ fn guide_commands(lfrun: &str, root: &Path) -> Duration {
     };
     let start = Instant::now();
     run(&kubectl, &["create", "namespace", "langfuse"]);
-    run(&kubectl, &["create", "secret", "generic", "langfuse-secrets", "-n", "langfuse",
-        "--from-literal=nextauth-secret=a", "--from-literal=salt=b", "--from-literal=encryption-key=c"]);
-    run(&kubectl, &["create", "secret", "generic", "langfuse-sso", "-n", "langfuse",
-        "--from-literal=client-id=x", "--from-literal=client-secret=y"]);
-    run(&kubectl, &["create", "secret", "generic", "langfuse-db-passwords", "-n", "langfuse",
-        "--from-literal=postgres-password=p", "--from-literal=redis-password=r", "--from-literal=clickhouse-password=c"]);
-    run(&kubectl, &["create", "secret", "generic", "langfuse-init", "-n", "langfuse",
-        "--from-literal=public-key=pk-lf-1", "--from-literal=secret-key=sk-lf-1"]);
-    run(&helm, &["install", "langfuse", chart.to_str().unwrap(), "-n", "langfuse", "-f", "values.yaml"]);
-    run(&kubectl, &["rollout", "status", "deployment/langfuse-web", "-n", "langfuse"]);
-    run(&kubectl, &["rollout", "status", "deployment/langfuse-worker", "-n", "langfuse"]);
+    run(
+        &kubectl,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "langfuse-secrets",
+            "-n",
+            "langfuse",
+            "--from-literal=nextauth-secret=a",
+            "--from-literal=salt=b",
+            "--from-literal=encryption-key=c",
+        ],
+    );
+    run(
+        &kubectl,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "langfuse-sso",
+            "-n",
+            "langfuse",
+            "--from-literal=client-id=x",
+            "--from-literal=client-secret=y",
+        ],
+    );
+    run(
+        &kubectl,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "langfuse-db-passwords",
+            "-n",
+            "langfuse",
+            "--from-literal=postgres-password=p",
+            "--from-literal=redis-password=r",
+            "--from-literal=clickhouse-password=c",
+        ],
+    );
+    run(
+        &kubectl,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "langfuse-init",
+            "-n",
+            "langfuse",
+            "--from-literal=public-key=pk-lf-1",
+            "--from-literal=secret-key=sk-lf-1",
+        ],
+    );
+    run(
+        &helm,
+        &[
+            "install",
+            "langfuse",
+            chart.to_str().unwrap(),
+            "-n",
+            "langfuse",
+            "-f",
+            "values.yaml",
+        ],
+    );
+    run(
+        &kubectl,
+        &[
+            "rollout",
+            "status",
+            "deployment/langfuse-web",
+            "-n",
+            "langfuse",
+        ],
+    );
+    run(
+        &kubectl,
+        &[
+            "rollout",
+            "status",
+            "deployment/langfuse-worker",
+            "-n",
+            "langfuse",
+        ],
+    );
     start.elapsed()
 }
 
@@ -112,7 +218,9 @@ struct ServeGuard(Child);
 
 impl Drop for ServeGuard {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-INT", &self.0.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
         let _ = self.0.wait();
     }
 }

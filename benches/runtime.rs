@@ -89,6 +89,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Peak resident set of one run, from wait4's rusage.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its rusage
 fn peak_rss_kib(lfrun: &str, dir: &std::path::Path) -> i64 {
     let child = Command::new(lfrun)
         .arg("empty.rhai")

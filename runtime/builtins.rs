@@ -149,7 +149,11 @@ pub fn module(run: &Arc<RunContext>) -> Module {
         "The items of an array as text, separated by SEP (`[\"a\", \"b\"].join(\", \")`).",
         &["items", "sep"],
         |items: Array, sep: &str| -> String {
-            items.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(sep)
+            items
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(sep)
         },
     );
     m.fun(

@@ -63,7 +63,12 @@ impl Config {
                 )))
             }
         };
-        Ok(Config { source: source.into(), path, file_root: root.clone(), root })
+        Ok(Config {
+            source: source.into(),
+            path,
+            file_root: root.clone(),
+            root,
+        })
     }
 
     /// Applies one `--set a.b.c=value` override. The value is typed: integers,
@@ -107,7 +112,10 @@ impl Config {
 
     /// The config as loaded from its file, without this run's `--set` overrides.
     pub fn as_loaded(&self) -> Config {
-        Config { root: self.file_root.clone(), ..self.clone() }
+        Config {
+            root: self.file_root.clone(),
+            ..self.clone()
+        }
     }
 
     /// The value at a dotted key, if present (and not null).

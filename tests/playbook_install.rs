@@ -7,8 +7,13 @@ use std::process::{Command, Stdio};
 use crate::test::{playbook, Test};
 
 fn encryption_key(out: &crate::test::Output) -> String {
-    let secret = out.sim_object("v1/Secret", "langfuse/langfuse-secrets").expect("langfuse-secrets exists");
-    secret["data"]["encryption-key"].as_str().expect("encryption-key").to_string()
+    let secret = out
+        .sim_object("v1/Secret", "langfuse/langfuse-secrets")
+        .expect("langfuse-secrets exists");
+    secret["data"]["encryption-key"]
+        .as_str()
+        .expect("encryption-key")
+        .to_string()
 }
 
 #[test]
@@ -34,7 +39,11 @@ fn fresh_install_then_second_run_changes_nothing_and_keeps_the_key() {
         .stdout_has("= kept helm release langfuse")
         .stdout_lacks("~ changed")
         .run();
-    assert_eq!(encryption_key(&second), key, "the encryption key must never be regenerated");
+    assert_eq!(
+        encryption_key(&second),
+        key,
+        "the encryption key must never be regenerated"
+    );
 }
 
 #[test]
@@ -45,8 +54,15 @@ fn dry_run_on_a_fresh_cluster_plans_and_writes_nothing() {
         .stdout_has("create namespace langfuse")
         .stdout_has("helm install langfuse")
         .run();
-    let writes: Vec<_> = out.sim_requests().into_iter().filter(|r| r["verb"] == "write").collect();
-    assert!(writes.is_empty(), "a dry run wrote to the cluster: {writes:?}");
+    let writes: Vec<_> = out
+        .sim_requests()
+        .into_iter()
+        .filter(|r| r["verb"] == "write")
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "a dry run wrote to the cluster: {writes:?}"
+    );
     assert!(out.sim_object("v1/Namespace", "langfuse").is_none());
 }
 
@@ -64,12 +80,18 @@ fn interrupted_install(marker: &str, signal: &str) -> tempfile::TempDir {
     let stdout = child.stdout.take().unwrap();
     for line in BufReader::new(stdout).lines() {
         if line.unwrap().contains(marker) {
-            Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+            Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .unwrap();
             break;
         }
     }
     let status = child.wait().unwrap();
-    assert!(!status.success(), "the install should have been interrupted");
+    assert!(
+        !status.success(),
+        "the install should have been interrupted"
+    );
     dir
 }
 
@@ -107,9 +129,20 @@ fn customised_copy_from_init_runs_without_recompiling() {
     // the client's stdlib copy overrides the built-in one too
     let naming = init.path("mine/stdlib/naming.rhai");
     let naming_text = std::fs::read_to_string(&naming).unwrap();
-    std::fs::write(&naming, naming_text.replace("fn sso_secret() {\n    \"langfuse-sso\"", "fn sso_secret() {\n    \"contoso-sso\"")).unwrap();
+    std::fs::write(
+        &naming,
+        naming_text.replace(
+            "fn sso_secret() {\n    \"langfuse-sso\"",
+            "fn sso_secret() {\n    \"contoso-sso\"",
+        ),
+    )
+    .unwrap();
     Test::in_dir(init.dir)
-        .args(["mine/playbooks/install.rhai", "--config", "mine/client.yaml"])
+        .args([
+            "mine/playbooks/install.rhai",
+            "--config",
+            "mine/client.yaml",
+        ])
         .stdout_has("[1] Change window")
         .stdout_has("change window CHG-1234 confirmed")
         .stdout_has("create secret langfuse/contoso-sso")

@@ -15,7 +15,11 @@ fn fork(dir: &Path) -> String {
             .current_dir(dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     std::fs::create_dir_all(dir.join("web")).unwrap();
@@ -29,8 +33,13 @@ fn fork(dir: &Path) -> String {
 }
 
 fn web_image(out: &Output) -> String {
-    let d = out.sim_object("apps/v1/Deployment", "langfuse/langfuse-web").expect("langfuse-web");
-    d["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().to_string()
+    let d = out
+        .sim_object("apps/v1/Deployment", "langfuse/langfuse-web")
+        .expect("langfuse-web");
+    d["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -38,14 +47,25 @@ fn upgrade_builds_the_fork_at_its_sha_and_rolls_out() {
     let test = Test::new();
     let sha = fork(&test.dir().join("fork"));
     let out = test
-        .args([playbook("upgrade").as_str(), "--scenario", "healthy", "--set", "images.source_dir=fork"])
-        .stdout_has(&format!("docker push contosolangfuse.azurecr.io/langfuse-web:{sha}"))
+        .args([
+            playbook("upgrade").as_str(),
+            "--scenario",
+            "healthy",
+            "--set",
+            "images.source_dir=fork",
+        ])
+        .stdout_has(&format!(
+            "docker push contosolangfuse.azurecr.io/langfuse-web:{sha}"
+        ))
         .stdout_has("helm upgrade langfuse")
         .stdout_has("PASS rollout langfuse-web")
         .stdout_has("PASS rollout langfuse-worker")
         .stdout_has("PASS presigned media upload and download")
         .run();
-    assert_eq!(web_image(&out), format!("contosolangfuse.azurecr.io/langfuse-web:{sha}"));
+    assert_eq!(
+        web_image(&out),
+        format!("contosolangfuse.azurecr.io/langfuse-web:{sha}")
+    );
 }
 
 #[test]
@@ -65,9 +85,14 @@ fn reuse_values_mode_changes_only_the_image_tags() {
         .stdout_has("PASS rollout langfuse-web")
         .run();
     assert!(web_image(&out).ends_with(&format!(":{sha}")));
-    let web = out.sim_object("apps/v1/Deployment", "langfuse/langfuse-web").unwrap();
+    let web = out
+        .sim_object("apps/v1/Deployment", "langfuse/langfuse-web")
+        .unwrap();
     let env = web["spec"]["template"]["spec"]["containers"][0]["env"].to_string();
-    assert!(env.contains("NEXTAUTH_URL"), "the deployed values were kept: {env}");
+    assert!(
+        env.contains("NEXTAUTH_URL"),
+        "the deployed values were kept: {env}"
+    );
 }
 
 #[test]
@@ -91,5 +116,8 @@ fn failed_rollout_is_rolled_back_to_the_previous_revision() {
         .stdout_has("helm rollback langfuse to revision 1")
         .run();
     let history = out.sim_object("v1/Secret", "langfuse/sh.helm.release.v1.langfuse.v3");
-    assert!(history.is_some(), "the rollback is revision 3 of the release");
+    assert!(
+        history.is_some(),
+        "the rollback is revision 3 of the release"
+    );
 }

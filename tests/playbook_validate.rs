@@ -18,7 +18,11 @@ fn healthy_deployment_passes_every_check() {
 #[test]
 fn missing_delegator_role_fails_the_presigned_media_check_only() {
     let out = Test::new()
-        .args([playbook("validate").as_str(), "--scenario", "missing-delegator-role"])
+        .args([
+            playbook("validate").as_str(),
+            "--scenario",
+            "missing-delegator-role",
+        ])
         .status(1)
         .stdout_has("FAIL presigned media upload and download")
         .stdout_has("PASS trace lands under events/ in Blob")
@@ -29,16 +33,26 @@ fn missing_delegator_role_fails_the_presigned_media_check_only() {
 #[test]
 fn redirect_mismatch_fails_the_sso_check() {
     Test::new()
-        .args([playbook("validate").as_str(), "--scenario", "sso-redirect-mismatch"])
+        .args([
+            playbook("validate").as_str(),
+            "--scenario",
+            "sso-redirect-mismatch",
+        ])
         .status(1)
-        .stdout_has("FAIL SSO sign-in redirects to Entra ID — Entra ID refused the sign-in: HTTP 400")
+        .stdout_has(
+            "FAIL SSO sign-in redirects to Entra ID — Entra ID refused the sign-in: HTTP 400",
+        )
         .run();
 }
 
 #[test]
 fn full_clickhouse_disk_fails_the_trace_read_back() {
     Test::new()
-        .args([playbook("validate").as_str(), "--scenario", "clickhouse-disk-full"])
+        .args([
+            playbook("validate").as_str(),
+            "--scenario",
+            "clickhouse-disk-full",
+        ])
         .status(1)
         .stdout_has("FAIL trace readable through the API")
         .stdout_has("not found")

@@ -75,13 +75,16 @@ impl Output {
 impl Output {
     /// The rehearsal's persisted world (`.lfrun/sim/state.json`).
     pub fn sim_state(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.path(".lfrun/sim/state.json")).expect("rehearsal state");
+        let text =
+            std::fs::read_to_string(self.path(".lfrun/sim/state.json")).expect("rehearsal state");
         serde_json::from_str(&text).expect("rehearsal state is JSON")
     }
 
     /// A Kubernetes object from the rehearsal's state, by `v1/Secret` and `ns/name`.
     pub fn sim_object(&self, type_key: &str, key: &str) -> Option<serde_json::Value> {
-        self.sim_state()["kube"]["objects"][type_key].get(key).cloned()
+        self.sim_state()["kube"]["objects"][type_key]
+            .get(key)
+            .cloned()
     }
 
     /// Requests the rehearsal's Kubernetes API answered, from `.lfrun/sim/requests.jsonl`.
@@ -96,7 +99,11 @@ impl Output {
 
 /// The path of a playbook in this checkout.
 pub fn playbook(name: &str) -> String {
-    repo_root().join("playbooks").join(format!("{name}.rhai")).display().to_string()
+    repo_root()
+        .join("playbooks")
+        .join(format!("{name}.rhai"))
+        .display()
+        .to_string()
 }
 
 impl Default for Test {

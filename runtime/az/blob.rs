@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use azure_core::http::{ClientOptions, RequestContent, StatusCode};
+use azure_core::http::{RequestContent, StatusCode};
 use azure_storage_blob::models::BlobContainerClientListBlobsOptions;
 use azure_storage_blob::{BlobServiceClient, BlobServiceClientOptions};
 use base64::Engine as _;

@@ -272,7 +272,10 @@ fn prepare_scenario(
     // the scenario's Langfuse runs the rehearsal's own images (tag `rehearsal`), so a
     // run with the client's image settings (an upgrade) has something to change
     config.set("images.tag", serde_yaml::Value::String(String::new()))?;
-    config.set("images.source_dir", serde_yaml::Value::String(".lfrun/sim/no-checkout".into()))?;
+    config.set(
+        "images.source_dir",
+        serde_yaml::Value::String(".lfrun/sim/no-checkout".into()),
+    )?;
     let config = &config;
     let run = RunContext::new(
         Settings {

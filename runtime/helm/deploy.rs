@@ -397,6 +397,44 @@ pub fn history_maps(history: &[Revision]) -> rhai::Array {
         .collect()
 }
 
+/// `helm uninstall`: removes the release (destructive). The namespace, the secrets
+/// lfrun created and the data volumes (PVCs made by the StatefulSets) stay.
+pub async fn uninstall(
+    run: &RunContext,
+    helm: &Helm,
+    release: &str,
+    namespace: &str,
+) -> Result<Map, Failure> {
+    let Some(history) = helm.history(release, namespace).await? else {
+        run.kept(&format!("helm release {release}"), "not installed");
+        let mut out = Map::new();
+        out.insert("outcome".into(), "absent".into());
+        return Ok(out);
+    };
+    let last = history
+        .last()
+        .map(|r| format!("revision {} ({})", r.revision, r.status))
+        .unwrap_or_default();
+    let change = Change::new("helm uninstall", release)
+        .detail(format!("{last}; PVCs and lfrun's secrets are kept"))
+        .destructive();
+    let apply = async {
+        let command = helm
+            .cluster_command(vec!["uninstall".into(), release.into()], namespace)
+            .timeout(Duration::from_secs(600));
+        let captured = helm.run(command).await?;
+        if captured.out.code != 0 {
+            return Err(captured.failure());
+        }
+        Ok(())
+    };
+    let applied = run.change(change, apply).await?;
+    let mut out = Map::new();
+    out.insert("outcome".into(), applied.outcome("uninstalled").into());
+    out.insert("release".into(), release.into());
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,42 +480,4 @@ mod tests {
             json!({"a": {"b": 1, "c": [2]}, "d": "x", "e": true})
         );
     }
-}
-
-/// `helm uninstall`: removes the release (destructive). The namespace, the secrets
-/// lfrun created and the data volumes (PVCs made by the StatefulSets) stay.
-pub async fn uninstall(
-    run: &RunContext,
-    helm: &Helm,
-    release: &str,
-    namespace: &str,
-) -> Result<Map, Failure> {
-    let Some(history) = helm.history(release, namespace).await? else {
-        run.kept(&format!("helm release {release}"), "not installed");
-        let mut out = Map::new();
-        out.insert("outcome".into(), "absent".into());
-        return Ok(out);
-    };
-    let last = history
-        .last()
-        .map(|r| format!("revision {} ({})", r.revision, r.status))
-        .unwrap_or_default();
-    let change = Change::new("helm uninstall", release)
-        .detail(format!("{last}; PVCs and lfrun's secrets are kept"))
-        .destructive();
-    let apply = async {
-        let command = helm
-            .cluster_command(vec!["uninstall".into(), release.into()], namespace)
-            .timeout(Duration::from_secs(600));
-        let captured = helm.run(command).await?;
-        if captured.out.code != 0 {
-            return Err(captured.failure());
-        }
-        Ok(())
-    };
-    let applied = run.change(change, apply).await?;
-    let mut out = Map::new();
-    out.insert("outcome".into(), applied.outcome("uninstalled").into());
-    out.insert("release".into(), release.into());
-    Ok(out)
 }

@@ -130,14 +130,20 @@ async fn deployment_rolls_out_and_deleted_pods_come_back() {
         d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
         "2"
     );
-    let pods = items(
-        &t.get("/api/v1/namespaces/c/pods?labelSelector=app%3Dweb")
-            .await
-            .body,
-    );
-    assert!(pods
-        .iter()
-        .all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.28"));
+    // the old pods terminate after the rollout completes (as on a real cluster, where
+    // Terminating pods still list for their grace period); then only new ones are left
+    t.wait_for(
+        "/api/v1/namespaces/c/pods?labelSelector=app%3Dweb",
+        "old pods gone",
+        |list| {
+            let pods = list["items"].as_array().cloned().unwrap_or_default();
+            pods.len() == 2
+                && pods
+                    .iter()
+                    .all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.28")
+        },
+    )
+    .await;
     let rs = items(&t.get("/apis/apps/v1/namespaces/c/replicasets").await.body);
     assert_eq!(rs.len(), 2);
     assert!(rs.iter().any(|r| r["spec"]["replicas"] == 0));
