@@ -39,6 +39,7 @@ mod policy;
 mod repl;
 mod runbooks;
 mod secrets;
+mod sim_cli;
 mod steps;
 mod terminal;
 mod verbosity;
