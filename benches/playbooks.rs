@@ -50,15 +50,20 @@ fn main() {
 
 fn timed(cmd: &mut Command) -> Duration {
     let start = Instant::now();
-    let status = cmd
+    let out = cmd
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .stderr(Stdio::piped())
+        .output()
         .expect("running lfrun");
-    if !status.success() {
-        eprintln!("warning: {cmd:?} exited with {status}");
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        eprintln!(
+            "warning: {cmd:?} exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    start.elapsed()
+    elapsed
 }
 
 fn tool(root: &Path, name: &str) -> String {
@@ -73,24 +78,29 @@ fn tool(root: &Path, name: &str) -> String {
 fn guide_commands(lfrun: &str, root: &Path) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
     let (kubectl, helm) = (tool(root, "kubectl"), tool(root, "helm4"));
-    // the values the guide's §8 asks for, filled in by the values builder (no secrets in them)
+    // Not timed: a fresh cluster, the §8 values from the values builder (no secrets in
+    // them) and the §6 images pushed, so the timed commands can succeed.
+    let lfrun_in_dir = |args: &[&str]| {
+        let ok = Command::new(lfrun)
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            eprintln!("warning: lfrun {args:?} failed");
+        }
+    };
+    lfrun_in_dir(&["sim", "reset", "--scenario", "empty"]);
     std::fs::write(
-        dir.path().join("values.rhai"),
-        "import \"values\" as values;\nfs::write(\"values.yaml\", to_yaml(values::build(\"rehearsal\", \"00000000-0000-4000-8000-000000000000\")));\n",
+        dir.path().join("prepare.rhai"),
+        "import \"values\" as values;\nimport \"images\" as images;\n\
+         fs::write(\"values.yaml\", to_yaml(values::build(\"rehearsal\", \"00000000-0000-4000-8000-000000000000\")));\n\
+         images::publish(\"rehearsal\");\n",
     )
     .unwrap();
-    Command::new(lfrun)
-        .args(["values.rhai"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    Command::new(lfrun)
-        .args(["sim", "reset", "--scenario", "empty"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
+    lfrun_in_dir(&["prepare.rhai"]);
     let mut serve = ServeGuard(
         Command::new(lfrun)
             .args(["sim", "serve"])
@@ -100,12 +110,14 @@ fn guide_commands(lfrun: &str, root: &Path) -> Duration {
             .spawn()
             .expect("lfrun sim serve"),
     );
-    let stdout = serve.0.stdout.take().unwrap();
-    for line in BufReader::new(stdout).lines() {
-        if line.unwrap_or_default().contains("export KUBECONFIG") {
+    let mut lines = BufReader::new(serve.0.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap_or_default().contains("Ctrl-C stops it") {
             break;
         }
     }
+    // keep reading, so the server never writes into a closed pipe
+    std::thread::spawn(move || lines.for_each(drop));
     let kubeconfig = dir.path().join(".lfrun/sim/kubeconfig");
     let chart = root.join("../shared/charts/langfuse-1.5.41.tgz");
     let run = |program: &str, args: &[&str]| {

@@ -148,3 +148,26 @@ fn customised_copy_from_init_runs_without_recompiling() {
         .stdout_has("create secret langfuse/contoso-sso")
         .run();
 }
+
+#[test]
+fn missing_role_stops_install_at_section_2_unless_creation_is_asked_for() {
+    let refused = Test::new()
+        .args([
+            playbook("install").as_str(),
+            "--scenario",
+            "missing-delegator-role",
+        ])
+        .status(1)
+        .stdout_has("FAIL role Storage Blob Delegator")
+        .stderr_has("error[forbidden]")
+        .stderr_has("--create-missing")
+        .stdout_lacks("[5] §5")
+        .run();
+    Test::in_dir(refused.dir)
+        .args([playbook("install").as_str(), "--create-missing"])
+        .stdout_has("~ changed")
+        .stdout_has("PASS role Storage Blob Delegator")
+        .stdout_has("PASS presigned media upload and download")
+        .stdout_lacks("FAIL")
+        .run();
+}

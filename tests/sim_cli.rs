@@ -26,7 +26,8 @@ fn serve(dir: &std::path::Path) -> (Serve, String) {
         .spawn()
         .unwrap();
     let mut printed = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         printed.push_str(&line);
         printed.push('\n');
@@ -34,6 +35,8 @@ fn serve(dir: &std::path::Path) -> (Serve, String) {
             break;
         }
     }
+    // keep reading, so the server never writes into a closed pipe
+    std::thread::spawn(move || lines.for_each(drop));
     (Serve(child), printed)
 }
 
