@@ -156,9 +156,12 @@ impl Config {
             .unwrap_or_default()
     }
 
-    /// Top-level keys not in `known`, each with a suggestion when one is close.
+    /// Top-level keys of the file not in `known`, each with a suggestion when one is
+    /// close. `--set` keys are not checked: a runbook's own settings (`--set
+    /// scale.web=3`) are deliberate, a typo in a file is not.
     pub fn unknown_keys(&self, known: &[String]) -> Vec<String> {
-        self.top_level_keys()
+        self.as_loaded()
+            .top_level_keys()
             .into_iter()
             .filter(|k| !known.contains(k))
             .map(

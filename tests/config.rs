@@ -90,3 +90,13 @@ fn without_config_the_built_in_example_is_used() {
         .stdout_has("1.5.41")
         .run();
 }
+
+#[test]
+fn set_keys_of_a_runbook_are_not_reported_as_typos() {
+    Test::new()
+        .script("print(config::get(\"scale.web\"));\n")
+        .args(["--set", "scale.web=3"])
+        .stdout_has("3")
+        .stderr_lacks("unknown config key")
+        .run();
+}
