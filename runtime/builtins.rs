@@ -262,13 +262,10 @@ fn run_playbook(run: &RunContext, ctx: &NativeCallContext, name: &str) -> Script
     run.reporter
         .info(format!("\n==> running playbook {}", script.source));
     let engine = ctx.engine();
-    let mut ast = engine
-        .compile(&script.text)
+    let ast = script
+        .compile(engine)
         .map_err(|e| Failure::new(ErrorKind::Script, format!("{}: {e}", script.source)))?;
-    ast.set_source(script.source.as_str());
-    let mut scope = rhai::Scope::new();
-    scope.push_constant("config", run.config.to_dynamic());
-    engine.run_ast_with_scope(&mut scope, &ast)
+    engine.run_ast_with_scope(&mut run.config.script_scope(), &ast)
 }
 
 /// The error at the bottom of a chain of function-call/module wrappers.

@@ -181,6 +181,13 @@ impl Config {
             .collect()
     }
 
+    /// The scope a script starts with: this config as the constant `config`.
+    pub fn script_scope(&self) -> rhai::Scope<'static> {
+        let mut scope = rhai::Scope::new();
+        scope.push_constant("config", self.to_dynamic());
+        scope
+    }
+
     /// The config as the map scripts see.
     pub fn to_dynamic(&self) -> rhai::Dynamic {
         rhai::serde::to_dynamic(&self.root).unwrap_or_default()

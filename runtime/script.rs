@@ -48,6 +48,13 @@ impl Script {
         )))
     }
 
+    /// Compiles the script with its source name set, so error positions name the file.
+    pub fn compile(&self, engine: &rhai::Engine) -> Result<rhai::AST, rhai::ParseError> {
+        let mut ast = engine.compile(&self.text)?;
+        ast.set_source(self.source.as_str());
+        Ok(ast)
+    }
+
     /// A script given as text (REPL lines, tests).
     pub fn inline(source: &str, text: &str) -> Script {
         Script {

@@ -111,12 +111,9 @@ pub fn run_in_session(session: &Session, script: &Script) -> i32 {
 
 /// Compiles a script with its source name set, so positions name the file.
 pub fn compile(session: &Session, script: &Script) -> Result<AST, Box<diagnostics::Report>> {
-    let mut ast = session
-        .engine
-        .compile(&script.text)
-        .map_err(|e| Box::new(diagnostics::parse_report(&script.source, &e)))?;
-    ast.set_source(script.source.as_str());
-    Ok(ast)
+    script
+        .compile(&session.engine)
+        .map_err(|e| Box::new(diagnostics::parse_report(&script.source, &e)))
 }
 
 /// Evaluates on a thread with a large stack; the tokio runtime serves the I/O.

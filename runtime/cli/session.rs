@@ -108,9 +108,7 @@ impl Session {
 
     /// The scope a script starts with: the config as `config`.
     pub fn scope(&self) -> Scope<'static> {
-        let mut scope = Scope::new();
-        scope.push_constant("config", self.run.config.to_dynamic());
-        scope
+        self.run.config.script_scope()
     }
 
     /// Stops the target (flushing rehearsal state).

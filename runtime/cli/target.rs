@@ -296,15 +296,14 @@ fn prepare_scenario(
         std::thread::Builder::new()
             .stack_size(super::run::ENGINE_STACK_BYTES)
             .spawn_scoped(s, || {
-                let mut ast = engine.compile(&script.text).map_err(|e| e.to_string())?;
-                ast.set_source(script.source.as_str());
-                let mut scope = rhai::Scope::new();
-                scope.push_constant("config", config.to_dynamic());
-                engine.run_ast_with_scope(&mut scope, &ast).map_err(|e| {
-                    crate::diagnostics::eval_report(&script.source, &e, &[])
-                        .failure
-                        .to_string()
-                })
+                let ast = script.compile(&engine).map_err(|e| e.to_string())?;
+                engine
+                    .run_ast_with_scope(&mut config.script_scope(), &ast)
+                    .map_err(|e| {
+                        crate::diagnostics::eval_report(&script.source, &e, &[])
+                            .failure
+                            .to_string()
+                    })
             })
             .map_err(|e| e.to_string())
             .and_then(|h| h.join().unwrap_or_else(|_| Err("internal error".into())))

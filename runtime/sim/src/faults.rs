@@ -316,10 +316,16 @@ pub fn apply_pending(world: &mut World) -> Result<Vec<String>, String> {
         // applied to the running state: keys, tokens and IDs issued so far stay valid
         world.azure.apply(&names, &scenario)?;
         world.azure.scenario = scenario;
-        done.push(format!(
-            "Azure differences applied: {}",
-            serde_json::to_string(&section).unwrap_or_default()
-        ));
+        // names only: a section may carry values that must not be shown (client secrets)
+        let keys: Vec<String> = section
+            .as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        done.push(format!("Azure differences applied: {}", keys.join(", ")));
     }
     if let Some(api) = world.faults.pending_api_faults.take() {
         world.api_faults = Some(api);
